@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Runs the uvu suite under tsx and ends with one line "N passed, N failed[, N skipped]".
+// uvu prints only Total/Passed/Skipped; a non-zero exit with no parsed failure (an import
+// error, a crash, a timeout) counts as one failure so CI can never read it as green.
+// Usage: npm test [-- <dir> [pattern]]   (defaults: test  \.test\.ts$)
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const uvuBin = require.resolve('uvu/bin.js');
+const dir = process.argv[2] ?? 'test';
+const pattern = process.argv[3] ?? '\\.test\\.ts$';
+const limitMs = Number(process.env.TEST_TIMEOUT_MS ?? 15 * 60 * 1000);
+
+const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, dir, pattern, '--no-color'], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
+let out = '';
+child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+child.stderr.on('data', (d) => { process.stderr.write(d); });
+const timer = setTimeout(() => {
+  console.error(`\ntest run exceeded ${limitMs} ms; killing it`);
+  child.kill('SIGKILL');
+}, limitMs);
+child.on('close', (code, signal) => {
+  clearTimeout(timer);
+  const num = (label) => {
+    const m = out.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'));
+    return m ? Number(m[1]) : undefined;
+  };
+  const total = num('Total');
+  const passed = num('Passed') ?? 0;
+  const skipped = num('Skipped') ?? 0;
+  let failed = total === undefined ? 0 : total - passed;
+  const ok = code === 0 && signal === null;
+  if (!ok && failed === 0) failed = 1;
+  if (total === undefined || total === 0) failed = Math.max(failed, 1);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(ok && failed === 0 ? 0 : 1);
+});

@@ -1,0 +1,123 @@
+/**
+ * Serializer for {@link XmlElement}: the one place where elements become XML text.
+ *
+ * Escaping is complete (no injection through attribute values or text): `& < >` in text,
+ * `& < > " '` plus TAB/LF/CR (as character references, so they survive attribute-value
+ * normalisation) in attributes, CR in text (it would be normalised to LF by the receiver), and
+ * code points that XML 1.0 forbids are replaced by U+FFFD.
+ *
+ * @module
+ */
+import { XmlElement, type XmlNode } from './element.ts';
+
+/** Namespace scope in which an element is written. */
+export interface SerializeContext {
+  /** The default namespace in scope where the element is written (e.g. `jabber:client`). */
+  readonly defaultNs?: string | undefined;
+  /**
+   * Prefixes already declared in scope, keyed by namespace URI (e.g. the stream root binds
+   * `http://etherx.jabber.org/streams` → `stream`). Elements in such a namespace are written
+   * with the prefix instead of a new default-namespace declaration.
+   */
+  readonly prefixes?: ReadonlyMap<string, string> | undefined;
+}
+
+// XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+// Lone surrogates are not characters either.
+const INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const TEXT_SPECIAL = /[&<>\r]/;
+const TEXT_SPECIAL_G = /[&<>\r]/g;
+const ATTR_SPECIAL = /[&<>"'\t\n\r]/;
+const ATTR_SPECIAL_G = /[&<>"'\t\n\r]/g;
+const NEEDS_CHAR_CHECK = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+const ENTITY: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+const replaceEntity = (c: string): string => ENTITY[c]!;
+
+function clean(s: string): string {
+  return NEEDS_CHAR_CHECK.test(s) ? s.replace(INVALID_CHARS, '\uFFFD') : s;
+}
+
+/** Escape a string for use as element text. */
+export function escapeText(s: string): string {
+  s = clean(s);
+  return TEXT_SPECIAL.test(s) ? s.replace(TEXT_SPECIAL_G, replaceEntity) : s;
+}
+
+/** Escape a string for use inside a double- or single-quoted attribute value. */
+export function escapeAttr(s: string): string {
+  s = clean(s);
+  return ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIAL_G, replaceEntity) : s;
+}
+
+/** Serialize an element (and its subtree) to XML text. */
+export function serialize(el: XmlElement, ctx: SerializeContext = {}): string {
+  const out: string[] = [];
+  write(out, el, ctx.defaultNs, ctx.defaultNs, ctx.prefixes);
+  return out.join('');
+}
+
+/**
+ * Serialize as a self-contained document fragment: the element always declares its own
+ * namespace (RFC 7395 WebSocket framing requires this of every top-level element).
+ */
+export function serializeStandalone(el: XmlElement, defaultNs?: string): string {
+  const out: string[] = [];
+  write(out, el, defaultNs, undefined, undefined);
+  return out.join('');
+}
+
+function write(
+  out: string[],
+  el: XmlElement,
+  inheritedNs: string | undefined,
+  defaultInScope: string | undefined,
+  prefixes: ReadonlyMap<string, string> | undefined,
+): void {
+  const ns = el.ns ?? inheritedNs;
+  let tag = el.name;
+  let decl = '';
+  let childDefault = defaultInScope;
+  if (ns !== defaultInScope) {
+    const p = ns === undefined ? undefined : prefixes?.get(ns);
+    if (p !== undefined) tag = p + ':' + el.name;
+    else {
+      decl = ' xmlns="' + escapeAttr(ns ?? '') + '"';
+      childDefault = ns;
+    }
+  }
+  out.push('<', tag, decl);
+  let nsCounter = 0;
+  for (const k in el.attrs) {
+    const v = el.attrs[k]!;
+    if (k.charCodeAt(0) === 123 /* { */) {
+      const close = k.indexOf('}');
+      const uri = k.slice(1, close);
+      const local = k.slice(close + 1);
+      const p = 'ns' + nsCounter++;
+      out.push(' xmlns:', p, '="', escapeAttr(uri), '" ', p, ':', local, '="', escapeAttr(v), '"');
+    } else {
+      out.push(' ', k, '="', escapeAttr(v), '"');
+    }
+  }
+  const children = el.children;
+  if (children.length === 0) {
+    out.push('/>');
+    return;
+  }
+  out.push('>');
+  for (const c of children as readonly XmlNode[]) {
+    if (typeof c === 'string') out.push(escapeText(c));
+    else write(out, c, ns, childDefault, prefixes);
+  }
+  out.push('</', tag, '>');
+}
