@@ -5,9 +5,11 @@
 // Usage: npm test [-- <dir> [pattern]]   (defaults: test  \.test\.ts$)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const uvuBin = require.resolve('uvu/bin.js');
+// uvu's package `exports` hides bin.js, so locate it from the package's main entry (dist/).
+const uvuBin = join(dirname(require.resolve('uvu')), '..', 'bin.js');
 const dir = process.argv[2] ?? 'test';
 const pattern = process.argv[3] ?? '\\.test\\.ts$';
 const limitMs = Number(process.env.TEST_TIMEOUT_MS ?? 15 * 60 * 1000);

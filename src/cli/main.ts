@@ -1,0 +1,48 @@
+/**
+ * The `xmpp-blocks` command line: `serve`, `user …` (and later `domain …`).
+ * Each subcommand lives in its own file; this one only dispatches.
+ * @module
+ */
+import { resolve } from 'node:path';
+
+const USAGE = `Usage: xmpp-blocks <command> [options]
+
+Commands:
+  serve [--port 5222] [--ws-port 5280] [--domain localhost] [--data DIR] [--config FILE]
+                           start the server (SQLite under DIR, self-signed certificate)
+  user add JID --password PW        create an account
+  user remove JID                   delete an account and its data
+  user passwd JID --password PW     change a password
+  user list DOMAIN                  list accounts
+  user import FILE|-                create accounts from "jid password" lines
+
+Common options:
+  --data DIR   data directory (default ./data)
+`;
+
+/** Entry point; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const dataIdx = rest.indexOf('--data');
+  const dataDir = resolve(dataIdx >= 0 && rest[dataIdx + 1] ? rest[dataIdx + 1]! : 'data');
+  const args = dataIdx >= 0 ? [...rest.slice(0, dataIdx), ...rest.slice(dataIdx + 2)] : rest;
+  switch (command) {
+    case 'serve': {
+      const { serveCommand } = await import('./serve.ts');
+      return serveCommand(args, { dataDir });
+    }
+    case 'user': {
+      const { userCommand } = await import('./user.ts');
+      return userCommand(args, { dataDir });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+      return 1;
+  }
+}
