@@ -37,6 +37,15 @@ export type StreamErrorCondition =
   | 'unsupported-stanza-type'
   | 'unsupported-version';
 
+/** Every {@link StreamErrorCondition}, for validating received conditions. */
+export const STREAM_ERROR_CONDITIONS: ReadonlySet<string> = new Set<StreamErrorCondition>([
+  'bad-format', 'bad-namespace-prefix', 'conflict', 'connection-timeout', 'host-gone', 'host-unknown',
+  'improper-addressing', 'internal-server-error', 'invalid-from', 'invalid-namespace', 'invalid-xml',
+  'not-authorized', 'not-well-formed', 'policy-violation', 'remote-connection-failed', 'reset',
+  'resource-constraint', 'restricted-xml', 'see-other-host', 'system-shutdown', 'undefined-condition',
+  'unsupported-encoding', 'unsupported-feature', 'unsupported-stanza-type', 'unsupported-version',
+]);
+
 /** Stanza error types, RFC 6120 §8.3.2. */
 export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
 
@@ -94,6 +103,28 @@ export class StreamError extends Error {
     this.text = d.text;
     this.lang = d.lang;
     this.appCondition = d.appCondition;
+  }
+
+  /**
+   * Read a received `<stream:error>`: the first child in the stream-errors namespace other
+   * than `<text/>` is the condition (unknown ones read as `undefined-condition`), and the first
+   * child in any other namespace is the application condition.
+   */
+  static fromElement(el: XmlElement): StreamError {
+    let condition: StreamErrorCondition | undefined;
+    let text: string | undefined;
+    let lang: string | undefined;
+    let appCondition: XmlElement | undefined;
+    for (const c of el.children) {
+      if (typeof c === 'string') continue;
+      if ((c.ns ?? el.ns) === NS.STREAM_ERRORS) {
+        if (c.name === 'text') {
+          text = c.text();
+          lang = c.attrs['xml:lang'];
+        } else condition ??= STREAM_ERROR_CONDITIONS.has(c.name) ? (c.name as StreamErrorCondition) : 'undefined-condition';
+      } else appCondition ??= c;
+    }
+    return new StreamError(condition ?? 'undefined-condition', { text, lang, appCondition });
   }
 
   /** `<stream:error>` in the streams namespace (written with the `stream:` prefix on a stream). */
