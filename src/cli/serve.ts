@@ -1,0 +1,107 @@
+/**
+ * `xmpp-blocks serve`: the example server. SQLite under `--data`, STARTTLS (and WebSocket)
+ * with a self-signed certificate kept in the data directory, and a demo account created on the
+ * first run. `--config FILE` takes a JSON file with the same keys as the flags plus `domains`
+ * and `listeners` (see docs/configuration.md).
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { createServer, type ListenerConfig, type ServerOptions } from '../server.ts';
+import { sqliteStorage } from '../storage/sqlite/index.ts';
+import { selfSignedCertificate, type PemCertificate } from '../c2s/certificate.ts';
+import { createLogger } from '../core/logger.ts';
+
+interface ServeConfig {
+  port?: number;
+  wsPort?: number;
+  host?: string;
+  domain?: string;
+  domains?: ServerOptions['domains'];
+  listeners?: ListenerConfig[];
+  demoAccount?: boolean;
+}
+
+async function loadCertificate(dataDir: string, domains: readonly string[]): Promise<PemCertificate> {
+  const keyFile = join(dataDir, 'tls-key.pem');
+  const certFile = join(dataDir, 'tls-cert.pem');
+  if (existsSync(keyFile) && existsSync(certFile)) return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+  const c = await selfSignedCertificate(domains);
+  writeFileSync(keyFile, c.key, { mode: 0o600 });
+  writeFileSync(certFile, c.cert);
+  return c;
+}
+
+/** Run the server until SIGINT/SIGTERM; returns the exit code. */
+export async function serveCommand(args: string[], opts: { dataDir: string }): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      'ws-port': { type: 'string' },
+      host: { type: 'string' },
+      domain: { type: 'string' },
+      config: { type: 'string' },
+      'no-demo': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const file: ServeConfig = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as ServeConfig) : {};
+  const domain = values.domain ?? file.domain ?? 'localhost';
+  const domains = file.domains ?? [domain];
+  const host = values.host ?? file.host ?? '127.0.0.1';
+  const port = Number(values.port ?? file.port ?? 5222);
+  const wsPort = Number(values['ws-port'] ?? file.wsPort ?? 5280);
+  mkdirSync(opts.dataDir, { recursive: true });
+
+  const domainNames = domains.map((d) => (typeof d === 'string' ? d : d.domain));
+  const certificate = await loadCertificate(opts.dataDir, domainNames);
+  const listeners: ListenerConfig[] = file.listeners ?? [
+    { kind: 'tcp', host, port, tls: 'optional', certificate },
+    ...(wsPort > 0 ? [{ kind: 'websocket' as const, host, port: wsPort }] : []),
+  ];
+  const logger = createLogger((process.env.XMPP_BLOCKS_LOG as 'info') || 'info');
+  const storage = sqliteStorage({ path: join(opts.dataDir, 'xmpp-blocks.sqlite') });
+  const server = createServer({ domains, listeners, storage, logger });
+
+  const demoFile = join(opts.dataDir, 'demo-account.txt');
+  const wantDemo = !values['no-demo'] && file.demoAccount !== false;
+  let demoNote = '';
+  if (wantDemo && !existsSync(demoFile)) {
+    const jid = `demo@${domainNames[0]}`;
+    const password = randomBytes(6).toString('base64url');
+    if (!(await server.users.exists(jid))) await server.users.add(jid, password);
+    writeFileSync(demoFile, `${jid} ${password}\n`, { mode: 0o600 });
+    demoNote = `created demo account ${jid} with password ${password} (saved in ${demoFile})`;
+  } else if (wantDemo) {
+    const [jid, password] = readFileSync(demoFile, 'utf8').trim().split(/\s+/);
+    demoNote = `demo account: ${jid} password ${password} (from ${demoFile})`;
+  }
+
+  await server.start();
+  const lines = server.addresses().map((a) => `  ${a.kind}${a.tls !== 'none' ? ` (${a.tls} TLS)` : ''} on ${a.host}:${a.port}${a.path ?? ''}`);
+  process.stdout.write(
+    [
+      `xmpp-blocks serving ${domainNames.join(', ')} — data in ${opts.dataDir}`,
+      ...lines,
+      demoNote,
+      `Log in with any XMPP client (accept the self-signed certificate), e.g.:`,
+      `  profanity: /connect ${demoNote ? domainNames[0] && `demo@${domainNames[0]}` : 'user@' + domainNames[0]} server 127.0.0.1 port ${port} tls allow`,
+      `Add accounts: npx xmpp-blocks user add alice@${domainNames[0]} --password secret --data ${opts.dataDir}`,
+      `Stop with Ctrl-C.`,
+      '',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  process.stdout.write('shutting down…\n');
+  await server.stop();
+  await storage.close();
+  return 0;
+}
