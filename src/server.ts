@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { HookRegistry } from './hooks/index.ts';
+import { HookRegistry, type HookErrorInfo } from './hooks/index.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Logger, createLogger } from './core/logger.ts';
 import { DomainRegistry } from './core/domains.ts';
@@ -27,7 +27,8 @@ import { removeUserEverywhere, type Storage } from './core/storage/index.ts';
 import { memoryStorage } from './storage/memory/index.ts';
 import { C2sConnection, machineFor } from './c2s/connection.ts';
 import type { C2sListenerOptions, C2sServices } from './c2s/options.ts';
-import { externalStatesOf, startModule, type XmppModule } from './c2s/module.ts';
+import type { SaslMechanism } from './c2s/sasl/index.ts';
+import { externalStatesOf, startModule, type ModuleHost, type XmppModule } from './c2s/module.ts';
 import type { XmppTransport } from './c2s/transport.ts';
 import type { PemCertificate } from './c2s/certificate.ts';
 import { Listener, type ListenerAddress } from './c2s/transports/listener.ts';
@@ -88,6 +89,19 @@ export interface ServerOptions {
   readonly maxSessionsPerUser?: number | undefined;
   /** How long `stop()` waits for connections to finish closing (default 5000 ms). */
   readonly shutdownTimeoutMs?: number | undefined;
+  /**
+   * `true` (default, MongooseIM): a bound resource is available with priority 0 before any
+   * presence; `false`: available only after initial presence (RFC 6121 §4.2 reading).
+   */
+  readonly availableOnBind?: boolean | undefined;
+  /** SASL mechanisms in preference order (default: SCRAM-SHA-512/256/1 with -PLUS, PLAIN). */
+  readonly mechanisms?: readonly SaslMechanism[] | undefined;
+  /** Host types on which SASL ANONYMOUS is offered (default none). */
+  readonly anonymousHostTypes?: readonly string[] | undefined;
+  /** Called when a hook handler throws (default: logged). */
+  readonly onHookError?: ((err: unknown, info: HookErrorInfo) => void) | undefined;
+  /** Defaults for connections attached with {@link XmppServer.connect}. */
+  readonly connectDefaults?: Partial<C2sListenerOptions> | undefined;
 }
 
 /** Account management bound to the server's storage and domains. */
@@ -118,8 +132,20 @@ export interface XmppServer {
   stop(): Promise<void>;
   /** Bound addresses, in listener order (after `start`). */
   addresses(): ListenerAddress[];
-  /** Attach a connection on a transport of your own (tests, custom transports). */
-  connect(transport: XmppTransport, listener?: Partial<C2sListenerOptions>): C2sConnection;
+  /** What modules are started with (start one yourself with `startModule(server.moduleHost, m, hostType)`). */
+  readonly moduleHost: ModuleHost;
+  /** What every connection is given (hooks, clock, router, session manager, auth store…). */
+  readonly services: C2sServices;
+  /**
+   * The c2s options used by {@link connect} when none are given: `connectDefaults` plus the
+   * external states of the enabled modules. One object, so its machine is built once.
+   */
+  readonly connectOptions: C2sListenerOptions;
+  /**
+   * Attach a connection on a transport of your own (tests, custom transports). Pass the same
+   * options object for every connection of a kind: the machine is built once per object.
+   */
+  connect(transport: XmppTransport, listener?: C2sListenerOptions): C2sConnection;
   /** Live connections (any state). */
   connectionCount(): number;
 }
@@ -134,7 +160,9 @@ export function createServer(options: ServerOptions): XmppServer {
   const logger = options.logger ?? createLogger();
   const storage = options.storage ?? memoryStorage();
   const hooks = new HookRegistry({
-    onError: (err, info) => logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), hook: info.hookName, tag: info.tag }, 'hook handler failed'),
+    onError:
+      options.onHookError ??
+      ((err, info) => logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), hook: info.hookName, tag: info.tag }, 'hook handler failed')),
   });
   const domains = new DomainRegistry();
   for (const d of options.domains) {
@@ -150,6 +178,7 @@ export function createServer(options: ServerOptions): XmppServer {
     logger,
     store: storage.sessions,
     maxSessionsPerUser: options.maxSessionsPerUser,
+    availableOnBind: options.availableOnBind,
     userExists: (jid, hostType) => storage.auth.exists(hostType, jid.domain, jid.local),
   });
   router.setUserRouter(sessions);
@@ -167,7 +196,11 @@ export function createServer(options: ServerOptions): XmppServer {
     authStore: storage.auth,
     sessions,
     router,
+    mechanisms: options.mechanisms,
+    allowAnonymous: (ht) => options.anonymousHostTypes?.includes(ht) ?? false,
   };
+  const connectOptions: C2sListenerOptions = { ...options.connectDefaults, externalStates: [...(options.connectDefaults?.externalStates ?? []), ...externalStates] };
+  const moduleHost: ModuleHost = { hooks, iqHandlers, storage, router, sessions, domains, clock, logger };
   const connections = new Set<C2sConnection>();
   const listeners: { config: ListenerConfig; c2s: C2sListenerOptions; listener: Listener }[] = [];
   const stoppers: (() => void)[] = [];
@@ -241,7 +274,7 @@ export function createServer(options: ServerOptions): XmppServer {
       if (started) return;
       started = true;
       for (const ht of hostTypes) {
-        for (const { module, options: opts } of modulesFor(ht)) stoppers.push(startModule({ hooks, iqHandlers }, module, ht, opts as never));
+        for (const { module, options: opts } of modulesFor(ht)) stoppers.push(startModule(moduleHost, module, ht, opts as never));
       }
       try {
         for (const l of listeners) await l.listener.start((t) => attach(t, l.c2s));
@@ -263,8 +296,11 @@ export function createServer(options: ServerOptions): XmppServer {
     addresses() {
       return listeners.map((l) => l.listener.address());
     },
-    connect(transport, listener = {}) {
-      return attach(transport, { ...c2sOptionsOf({ port: 0 }), ...listener, externalStates });
+    services,
+    connectOptions,
+    moduleHost,
+    connect(transport, listener = connectOptions) {
+      return attach(transport, listener);
     },
     connectionCount() {
       return connections.size;

@@ -8,6 +8,12 @@
 import type { HookHandler, HookRegistry, HookSpec } from '../hooks/index.ts';
 import { DEFAULT_PRIORITY } from '../hooks/index.ts';
 import type { IqHandler, IqHandlerKey, IqHandlerRegistry } from '../core/iq-handlers.ts';
+import type { Storage } from '../core/storage/storage.ts';
+import type { Router } from '../core/session.ts';
+import type { SessionManager } from '../core/session-manager.ts';
+import type { DomainRegistry } from '../core/domains.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
 import type { ModSlot } from './context.ts';
 import type { ExternalStateSpec } from './options.ts';
 
@@ -29,6 +35,25 @@ export interface ModuleIqHandler {
   readonly handler: IqHandler;
 }
 
+/**
+ * Everything a running module may use, injected by the server (Prosody's `module` object):
+ * its storage ports, the router (to send stanzas), the session manager (to find a user's
+ * sessions and `cast`/`call` them), domains, the hook and IQ registries, clock and logger.
+ * Modules never import each other or storage adapters; this is their whole world.
+ */
+export interface ModuleEnv {
+  /** The host type the module was started for. */
+  readonly hostType: string;
+  readonly hooks: HookRegistry;
+  readonly iqHandlers: IqHandlerRegistry;
+  readonly storage: Storage;
+  readonly router: Router;
+  readonly sessions: SessionManager;
+  readonly domains: DomainRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
 /** What `defineModule` takes. */
 export interface ModuleSpec<O extends object> {
   /** Unique module name; also the conventional `cast`/`call` tag and log key. */
@@ -36,9 +61,14 @@ export interface ModuleSpec<O extends object> {
   /** Option defaults; `startModule` merges the host type's options over them. */
   readonly defaults: O;
   /** Hook handlers for one host type. */
-  hooks?(hostType: string, opts: O): readonly ModuleHook[];
+  hooks?(hostType: string, opts: O, env: ModuleEnv): readonly ModuleHook[];
   /** IQ handlers for one host type. */
-  iqHandlers?(hostType: string, opts: O): readonly ModuleIqHandler[];
+  iqHandlers?(hostType: string, opts: O, env: ModuleEnv): readonly ModuleIqHandler[];
+  /**
+   * Anything else the module sets up for a host type (timers, subdomain patterns, caches);
+   * returns its cleanup, run when the module stops.
+   */
+  start?(env: ModuleEnv, opts: O): (() => void) | void;
   /** Service-discovery features (`var`s) the module adds for its host types. */
   readonly features?: readonly string[];
   /** States contributed to the c2s machine of listeners where the module is enabled. */
@@ -64,11 +94,8 @@ export interface ModuleInstance<O extends object = any> {
   readonly options?: Partial<O> | undefined;
 }
 
-/** What a running module needs from the server. */
-export interface ModuleHost {
-  readonly hooks: HookRegistry;
-  readonly iqHandlers?: IqHandlerRegistry | undefined;
-}
+/** What a running module needs from the server: a {@link ModuleEnv} without the host type. */
+export type ModuleHost = Omit<ModuleEnv, 'hostType'>;
 
 /**
  * Start `module` for `hostType`: registers its hooks (as one batch) and IQ handlers. Returns
@@ -76,23 +103,22 @@ export interface ModuleHost {
  */
 export function startModule<O extends object>(host: ModuleHost, module: XmppModule<O>, hostType: string, options?: Partial<O>): () => void {
   const opts = { ...module.defaults, ...options } as O;
-  const regs = (module.hooks?.(hostType, opts) ?? []).map((h) => ({ spec: h.spec, tag: hostType, handler: h.handler, priority: h.priority, extra: { module: module.name } }));
-  const offHooks = host.hooks.addAll(regs);
-  const offIq: (() => void)[] = [];
+  const env: ModuleEnv = { ...host, hostType, logger: host.logger.child({ module: module.name, hostType }) };
+  const cleanups: (() => void)[] = [];
+  const stopAll = () => {
+    while (cleanups.length) cleanups.pop()!();
+  };
   try {
-    for (const iq of module.iqHandlers?.(hostType, opts) ?? []) {
-      if (!host.iqHandlers) throw new Error(`module ${module.name} registers IQ handlers but no IQ handler registry was given`);
-      offIq.push(host.iqHandlers.register({ ...iq.key, hostType }, iq.handler));
-    }
+    const regs = (module.hooks?.(hostType, opts, env) ?? []).map((h) => ({ spec: h.spec, tag: hostType, handler: h.handler, priority: h.priority, extra: { module: module.name } }));
+    cleanups.push(host.hooks.addAll(regs));
+    for (const iq of module.iqHandlers?.(hostType, opts, env) ?? []) cleanups.push(host.iqHandlers.register({ ...iq.key, hostType }, iq.handler));
+    const stop = module.start?.(env, opts);
+    if (stop) cleanups.push(stop);
   } catch (err) {
-    offHooks();
-    for (const off of offIq) off();
+    stopAll();
     throw err;
   }
-  return () => {
-    offHooks();
-    for (const off of offIq) off();
-  };
+  return stopAll;
 }
 
 /** The external states of a set of modules (for a listener's machine); a duplicate name is an error. */

@@ -1,25 +1,28 @@
 /**
- * `createTestServer`: the real core pieces (hook registry, domains, router, session manager,
- * IQ handlers, memory auth store) composed thinly around c2s connections on in-memory
- * transports and a fake clock — and {@link TestClient}, which talks to it as a client would.
+ * `createTestServer`: {@link createServer} on a fake clock with in-memory storage and no
+ * sockets — and {@link TestClient}, which talks to it over an in-memory transport as a client
+ * would. Modules under test run exactly as in production.
  * @module
  */
-import { HookRegistry, type HookErrorInfo } from '../hooks/index.ts';
-import { DomainRegistry } from '../core/domains.ts';
+import type { HookRegistry, HookErrorInfo } from '../hooks/index.ts';
+import type { DomainRegistry } from '../core/domains.ts';
 import { deriveCredentials } from '../core/auth/scram.ts';
-import { IqHandlerRegistry } from '../core/iq-handlers.ts';
+import type { IqHandlerRegistry } from '../core/iq-handlers.ts';
 import { Jid } from '../core/jid.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { NS } from '../core/namespaces.ts';
-import { XmppRouter } from '../core/router.ts';
-import { SessionManager, type SessionManagerOptions } from '../core/session-manager.ts';
+import type { XmppRouter } from '../core/router.ts';
+import type { SessionManager, SessionManagerOptions } from '../core/session-manager.ts';
+import type { AuthStore } from '../core/storage/auth-store.ts';
+import type { Storage } from '../core/storage/storage.ts';
 import { type XmlElement, xml } from '../core/xml/element.ts';
 import { serialize } from '../core/xml/serialize.ts';
-import { MemoryAuthStore } from '../storage/memory/auth-store.ts';
-import { C2sConnection } from '../c2s/connection.ts';
-import { externalStatesOf, startModule, type ModuleInstance, type XmppModule } from '../c2s/module.ts';
+import { memoryStorage } from '../storage/memory/index.ts';
+import type { C2sConnection } from '../c2s/connection.ts';
+import type { ModuleInstance, XmppModule } from '../c2s/module.ts';
 import type { C2sListenerOptions, C2sServices } from '../c2s/options.ts';
 import type { SaslMechanism } from '../c2s/sasl/index.ts';
+import { createServer, type ServerOptions, type XmppServer } from '../server.ts';
 import { FakeClock } from './fake-clock.ts';
 import { MemoryTransport, type MemoryTransportOptions, type ServerOutputSink } from './memory-transport.ts';
 import { isScram, ScramClient } from './scram-client.ts';
@@ -32,11 +35,15 @@ export interface TestServerOptions {
   readonly domains?: readonly string[] | Readonly<Record<string, string>>;
   /** Modules enabled on every host type (a module, or `{ module, options }`). */
   readonly modules?: readonly (XmppModule<any> | ModuleInstance)[];
+  /** Modules per host type (overrides `modules` for that host type). */
+  readonly hostTypes?: ServerOptions['hostTypes'];
   /** Listener options (external states of the modules are added). */
   readonly listener?: C2sListenerOptions;
   readonly clock?: FakeClock;
   readonly mechanisms?: readonly SaslMechanism[];
   readonly logger?: Logger;
+  /** Storage ports (default: fresh in-memory storage). */
+  readonly storage?: Storage;
   /** Session manager policy knobs. */
   readonly sessionManager?: Partial<Pick<SessionManagerOptions, 'maxSessionsPerUser' | 'availableOnBind'>>;
   /** ANONYMOUS allowed (all host types). */
@@ -45,15 +52,18 @@ export interface TestServerOptions {
   readonly iterations?: number;
 }
 
-/** A composed in-memory server. */
+/** A composed in-memory server: {@link createServer} on a fake clock, no sockets. */
 export interface TestServer {
+  /** The real server underneath (modules started, no listeners). */
+  readonly server: XmppServer;
   readonly clock: FakeClock;
   readonly hooks: HookRegistry;
   readonly domains: DomainRegistry;
   readonly router: XmppRouter;
   readonly sessions: SessionManager;
   readonly iqHandlers: IqHandlerRegistry;
-  readonly authStore: MemoryAuthStore;
+  readonly storage: Storage;
+  readonly authStore: AuthStore;
   readonly listener: C2sListenerOptions;
   readonly services: C2sServices;
   /** Every connection accepted so far. */
@@ -73,45 +83,31 @@ export interface TestServer {
 export async function createTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const clock = opts.clock ?? new FakeClock();
   const hookErrors: { err: unknown; info: HookErrorInfo }[] = [];
-  const hooks = new HookRegistry({ onError: (err, info) => hookErrors.push({ err, info }) });
-  const logger = opts.logger ?? silentLogger;
-  const domains = new DomainRegistry();
   const domainMap: Record<string, string> = Array.isArray(opts.domains)
     ? Object.fromEntries((opts.domains as string[]).map((d) => [d, d]))
     : { ...((opts.domains as Record<string, string> | undefined) ?? { localhost: 'localhost' }) };
-  for (const [d, ht] of Object.entries(domainMap)) domains.addStatic(d, ht);
-  const iqHandlers = new IqHandlerRegistry({ logger });
-  const router = new XmppRouter({ hooks, domains, iqHandlers, logger });
-  const sessions = new SessionManager({ router, hooks, iqHandlers, logger, ...opts.sessionManager });
-  router.setUserRouter(sessions);
-  const authStore = new MemoryAuthStore();
-
-  const instances: ModuleInstance[] = (opts.modules ?? []).map((m) => ('kind' in m && m.kind === 'xmpp-module' ? { module: m as XmppModule<any> } : (m as ModuleInstance)));
-  for (const ht of new Set(Object.values(domainMap))) {
-    for (const inst of instances) startModule({ hooks, iqHandlers }, inst.module, ht, inst.options);
-  }
-  const listener: C2sListenerOptions = {
-    ...opts.listener,
-    externalStates: [...(opts.listener?.externalStates ?? []), ...externalStatesOf(instances.map((i) => i.module))],
-  };
-  const services: C2sServices = {
-    hooks,
+  const server = createServer({
+    domains: Object.entries(domainMap).map(([domain, hostType]) => ({ domain, hostType })),
+    modules: opts.modules,
+    hostTypes: opts.hostTypes,
+    storage: opts.storage ?? memoryStorage(),
     clock,
-    logger,
-    resolveHostType: (d) => domains.hostTypeOf(d),
-    authStore,
-    sessions,
-    router,
+    logger: opts.logger ?? silentLogger,
     mechanisms: opts.mechanisms,
-    allowAnonymous: () => opts.allowAnonymous ?? false,
-  };
+    anonymousHostTypes: opts.allowAnonymous ? [...new Set(Object.values(domainMap))] : undefined,
+    maxSessionsPerUser: opts.sessionManager?.maxSessionsPerUser,
+    availableOnBind: opts.sessionManager?.availableOnBind,
+    onHookError: (err, info) => hookErrors.push({ err, info }),
+    connectDefaults: opts.listener,
+  });
+  await server.start();
   const connections: C2sConnection[] = [];
 
   const addUser = async (jid: string, password: string) => {
     const j = Jid.parse(jid);
-    const ht = domains.hostTypeOf(j.domain);
+    const ht = server.domains.hostTypeOf(j.domain);
     if (ht === undefined) throw new Error(`addUser: ${j.domain} is not served`);
-    await authStore.register(ht, j.domain, j.local, deriveCredentials(password, { iterations: opts.iterations ?? 4096 }));
+    await server.storage.auth.register(ht, j.domain, j.local, deriveCredentials(password, { iterations: opts.iterations ?? 4096 }));
   };
   for (const [jid, pw] of Object.entries(opts.users ?? {})) await addUser(jid, pw);
 
@@ -127,20 +123,22 @@ export async function createTestServer(opts: TestServerOptions = {}): Promise<Te
     throw new Error('settle: connections still busy after 1000 turns');
   };
 
-  const server: TestServer = {
+  const ts: TestServer = {
+    server,
     clock,
-    hooks,
-    domains,
-    router,
-    sessions,
-    iqHandlers,
-    authStore,
-    listener,
-    services,
+    hooks: server.hooks,
+    domains: server.domains,
+    router: server.router,
+    sessions: server.sessions,
+    iqHandlers: server.iqHandlers,
+    storage: server.storage,
+    authStore: server.storage.auth,
+    listener: server.connectOptions,
+    services: server.services,
     connections,
     hookErrors,
     connect(topts = {}) {
-      const client = new TestClient(server, topts);
+      const client = new TestClient(ts, topts);
       connections.push(client.connection);
       return client;
     },
@@ -151,7 +149,7 @@ export async function createTestServer(opts: TestServerOptions = {}): Promise<Te
       await settle();
     },
   };
-  return server;
+  return ts;
 }
 
 /** Stream `to`/`from`/`version`/`xml:lang` of {@link TestClient.openStream}; `null` omits an attribute. */
@@ -205,7 +203,7 @@ export class TestClient implements ServerOutputSink {
   constructor(server: TestServer, opts: MemoryTransportOptions = {}) {
     this.#server = server;
     this.transport = new MemoryTransport(this, opts);
-    this.connection = new C2sConnection({ transport: this.transport, listener: server.listener, services: server.services });
+    this.connection = server.server.connect(this.transport, server.listener);
   }
 
   // ---------------------------------------------------------------- ServerOutputSink

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyEffects, defineModSlot, Effects, type EffectsTarget } from '../../src/c2s/effects.ts';
+import { createServer } from '../../src/server.ts';
 import { defineModule, externalStatesOf, hook, startModule } from '../../src/c2s/module.ts';
 import { userSendMessage } from '../../src/c2s/hooks.ts';
 import { HookRegistry } from '../../src/hooks/index.ts';
@@ -76,14 +77,15 @@ test('an empty Effects is empty and applies nothing', () => {
 });
 
 test('defineModule/startModule: hooks registered per host type as one batch, removed together', () => {
-  const hooks = new HookRegistry();
+  const server = createServer({ domains: ['ht1', 'ht2'] });
+  const hooks = server.hooks;
   const m = defineModule({
     name: 'counter',
     defaults: { step: 1 },
     externalStates: [{ name: 'parked', socketless: true }],
     hooks: (_ht, opts) => [hook(userSendMessage, (ef) => void ef.setModState(slot, opts.step)), hook(userSendMessage, () => undefined, 90)],
   });
-  const off = startModule({ hooks }, m, 'ht1', { step: 5 });
+  const off = startModule(server.moduleHost, m, 'ht1', { step: 5 });
   assert.is(hooks.count(userSendMessage, 'ht1'), 2);
   assert.is(hooks.count(userSendMessage, 'ht2'), 0, 'a disabled host type runs no code');
   off();

@@ -1,0 +1,155 @@
+/**
+ * Domains and host types (reference §7). A host type is the unit of configuration (modules,
+ * hooks, stores are keyed by it); every served domain maps to exactly one host type.
+ *
+ * Two lookups, on purpose (MongooseIM's `get_domain_host_type` vs `get_host_type`):
+ * - {@link DomainRegistry.hostTypeOf} knows only real domains. The c2s uses it for the stream
+ *   `to`, so nobody can log in to a subdomain such as `muc.example.com`.
+ * - {@link DomainRegistry.routeHostTypeOf} also resolves subdomains derived from per-host-type
+ *   patterns (`muc.@HOST@`) to the parent's host type. The router uses it.
+ *
+ * Only static domains exist for now; {@link DomainRegistry.onChange} is the seam dynamic domains
+ * (a `DomainStore` with a change feed) will use.
+ * @module
+ */
+
+/** A domain or subdomain appearing or disappearing. */
+export interface DomainChange {
+  readonly type: 'added' | 'removed';
+  readonly domain: string;
+  readonly hostType: string;
+  /** For subdomains: the domain whose pattern produced it. */
+  readonly parent?: string | undefined;
+}
+
+export type DomainChangeListener = (change: DomainChange) => void;
+
+interface SubdomainEntry {
+  readonly hostType: string;
+  readonly parent: string;
+  readonly pattern: string;
+}
+
+/** The placeholder of subdomain patterns, replaced by each domain of the host type. */
+export const HOST_PLACEHOLDER = '@HOST@';
+
+/** Static domain → host type map with subdomain patterns. Lookups are one `Map.get`. */
+export class DomainRegistry {
+  readonly #domains = new Map<string, string>();
+  readonly #byHostType = new Map<string, string[]>();
+  readonly #patterns = new Map<string, string[]>();
+  readonly #subdomains = new Map<string, SubdomainEntry>();
+  readonly #listeners = new Set<DomainChangeListener>();
+
+  /**
+   * Serve `domain` with configuration `hostType`. Idempotent for the same pair; throws when the
+   * domain is already mapped to another host type (reference §7: static pairs are immutable).
+   */
+  addStatic(domain: string, hostType: string): void {
+    const d = domain.toLowerCase();
+    if (hostType === 'global') throw new Error(`"global" cannot be a host type (it is the hooks' global tag)`);
+    const existing = this.#domains.get(d);
+    if (existing !== undefined) {
+      if (existing === hostType) return;
+      throw new Error(`domain ${d} is already served with host type ${existing}`);
+    }
+    if (this.#subdomains.has(d)) throw new Error(`domain ${d} is already a subdomain of ${this.#subdomains.get(d)!.parent}`);
+    this.#domains.set(d, hostType);
+    let list = this.#byHostType.get(hostType);
+    if (!list) this.#byHostType.set(hostType, (list = []));
+    list.push(d);
+    this.#emit({ type: 'added', domain: d, hostType });
+    for (const p of this.#patterns.get(hostType) ?? []) this.#addSubdomain(p, d, hostType);
+  }
+
+  /**
+   * Register a subdomain pattern for a host type (`muc.@HOST@`): every domain of the host type,
+   * present and future, gets that subdomain, routed with the parent's host type. Returns a
+   * remover (a module unregisters its pattern when it stops).
+   */
+  addSubdomainPattern(hostType: string, pattern: string): () => void {
+    const p = pattern.split(HOST_PLACEHOLDER).map((part) => part.toLowerCase()).join(HOST_PLACEHOLDER);
+    if (!p.includes(HOST_PLACEHOLDER)) throw new Error(`subdomain pattern ${pattern} lacks ${HOST_PLACEHOLDER}`);
+    let list = this.#patterns.get(hostType);
+    if (!list) this.#patterns.set(hostType, (list = []));
+    list.push(p);
+    for (const d of this.#byHostType.get(hostType) ?? []) this.#addSubdomain(p, d, hostType);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      const l = this.#patterns.get(hostType);
+      if (l) l.splice(l.indexOf(p), 1);
+      for (const [sub, e] of this.#subdomains) {
+        if (e.pattern === p && e.hostType === hostType) {
+          this.#subdomains.delete(sub);
+          this.#emit({ type: 'removed', domain: sub, hostType, parent: e.parent });
+        }
+      }
+    };
+  }
+
+  /** Host type of a served domain (not of a subdomain): what a client may log in to. */
+  hostTypeOf(domain: string): string | undefined {
+    return this.#domains.get(domain);
+  }
+
+  /** Host type for routing: a served domain, or a subdomain resolved to its parent's host type. */
+  routeHostTypeOf(domain: string): string | undefined {
+    return this.#domains.get(domain) ?? this.#subdomains.get(domain)?.hostType;
+  }
+
+  /** The parent domain of a subdomain, the domain itself when served, else `undefined`. */
+  parentDomainOf(domain: string): string | undefined {
+    if (this.#domains.has(domain)) return domain;
+    return this.#subdomains.get(domain)?.parent;
+  }
+
+  /** `true` when `domain` is served here (as a domain or a subdomain). */
+  isLocal(domain: string): boolean {
+    return this.#domains.has(domain) || this.#subdomains.has(domain);
+  }
+
+  /** `true` when `domain` is a subdomain produced by a pattern. */
+  isSubdomain(domain: string): boolean {
+    return this.#subdomains.has(domain);
+  }
+
+  /** Domains (not subdomains) served with `hostType`. */
+  domainsOf(hostType: string): readonly string[] {
+    return this.#byHostType.get(hostType) ?? [];
+  }
+
+  /** Every host type that has at least one domain. */
+  hostTypes(): readonly string[] {
+    return [...this.#byHostType.keys()];
+  }
+
+  /** Every served domain (not subdomains). */
+  allDomains(): readonly string[] {
+    return [...this.#domains.keys()];
+  }
+
+  /** Be told when domains or subdomains appear or disappear. Returns an unsubscriber. */
+  onChange(listener: DomainChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #addSubdomain(pattern: string, parent: string, hostType: string): void {
+    const sub = pattern.split(HOST_PLACEHOLDER).join(parent);
+    if (this.#domains.has(sub) || this.#subdomains.has(sub)) return;
+    this.#subdomains.set(sub, { hostType, parent, pattern });
+    this.#emit({ type: 'added', domain: sub, hostType, parent });
+  }
+
+  #emit(change: DomainChange): void {
+    for (const l of this.#listeners) {
+      try {
+        l(change);
+      } catch {
+        // A listener's failure must not prevent the domain change nor other listeners.
+      }
+    }
+  }
+}
