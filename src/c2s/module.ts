@@ -14,6 +14,7 @@ import type { SessionManager } from '../core/session-manager.ts';
 import type { DomainRegistry } from '../core/domains.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { discoLocalFeatures } from '../core/server-hooks.ts';
 import type { ModSlot } from './context.ts';
 import type { ExternalStateSpec } from './options.ts';
 
@@ -69,7 +70,7 @@ export interface ModuleSpec<O extends object> {
    * returns its cleanup, run when the module stops.
    */
   start?(env: ModuleEnv, opts: O): (() => void) | void;
-  /** Service-discovery features (`var`s) the module adds for its host types. */
+  /** Service-discovery features (`var`s) the module adds to the server's disco#info for its host types (registered on `discoLocalFeatures` when it starts, node-less queries only). */
   readonly features?: readonly string[];
   /** States contributed to the c2s machine of listeners where the module is enabled. */
   readonly externalStates?: readonly ExternalStateSpec[];
@@ -109,7 +110,12 @@ export function startModule<O extends object>(host: ModuleHost, module: XmppModu
     while (cleanups.length) cleanups.pop()!();
   };
   try {
-    const regs = (module.hooks?.(hostType, opts, env) ?? []).map((h) => ({ spec: h.spec, tag: hostType, handler: h.handler, priority: h.priority, extra: { module: module.name } }));
+    const hooks = [...(module.hooks?.(hostType, opts, env) ?? [])];
+    const features = module.features;
+    if (features?.length) {
+      hooks.push(hook(discoLocalFeatures, (acc, p) => (p.node === undefined ? { stop: false, acc: [...acc, ...features] } : undefined)));
+    }
+    const regs = hooks.map((h) => ({ spec: h.spec, tag: hostType, handler: h.handler, priority: h.priority, extra: { module: module.name } }));
     cleanups.push(host.hooks.addAll(regs));
     for (const iq of module.iqHandlers?.(hostType, opts, env) ?? []) cleanups.push(host.iqHandlers.register({ ...iq.key, hostType }, iq.handler));
     const stop = module.start?.(env, opts);

@@ -38,6 +38,15 @@ export interface ScramMechanismOptions {
    * to what your accounts use, or the count alone tells real accounts from unknown ones.
    */
   readonly fakeIterations?: number | undefined;
+  /**
+   * Reject the gs2 flag `y` whenever a -PLUS mechanism was offered (RFC 5802 §6 read
+   * literally). Default `false`: `y` is accepted because we never offer `tls-unique`, the only
+   * binding a client that predates XEP-0440's type announcement knows — such a client (e.g.
+   * slixmpp 1.8 over TLS 1.3) sends `y` truthfully, as no binding type is shared. Clients that
+   * read `<sasl-channel-binding/>` pick a type we offer and send `p=`. Turn this on to refuse
+   * those older clients in exchange for stricter downgrade detection (see also XEP-0474).
+   */
+  readonly strictYFlag?: boolean | undefined;
 }
 
 /** `server-error-value`, RFC 5802 §7. */
@@ -78,6 +87,7 @@ export function scramMechanism(hash: ScramHash, opts: ScramMechanismOptions = {}
     serverNonce: opts.serverNonce ?? (() => randomBytes(18).toString('base64')),
     fakeSaltKey: opts.fakeSaltKey ?? PROCESS_FAKE_SALT_KEY,
     fakeIterations: opts.fakeIterations ?? DEFAULT_SCRAM_ITERATIONS,
+    strictYFlag: opts.strictYFlag ?? false,
   };
   return {
     name: MECHANISM_NAMES[hash] + (plus ? '-PLUS' : ''),
@@ -98,6 +108,7 @@ interface ScramConfig {
   readonly serverNonce: () => string;
   readonly fakeSaltKey: Buffer;
   readonly fakeIterations: number;
+  readonly strictYFlag: boolean;
 }
 
 /** Everything remembered between server-first and client-final. */
@@ -152,8 +163,9 @@ class ScramSession implements SaslSession {
     } else if (this.config.plus) {
       // A -PLUS mechanism means the client chose channel binding; 'n'/'y' contradict that.
       return failure('not-authorized', 'other-error');
-    } else if (flag === 'y' && this.startOpts.plusOffered) {
-      // The client could bind but believes we cannot: someone stripped -PLUS from our features.
+    } else if (flag === 'y' && this.startOpts.plusOffered && (this.config.strictYFlag || this.ctx.channelBindingTypes.includes('tls-unique' as ChannelBindingType))) {
+      // The client could bind but believes we cannot: someone may have stripped -PLUS from our
+      // features. Only meaningful when we offer a type such a client could know (see strictYFlag).
       return failure('not-authorized', 'server-does-support-channel-binding');
     }
 

@@ -102,15 +102,24 @@ test('-PLUS requires p=; plain SCRAM refuses p=', async () => {
   assert.is(assertKind(cbOnPlain, 'failure').text, 'channel-binding-not-supported');
 });
 
-test('downgrade: flag y while -PLUS was advertised fails (RFC 5802 §6); y without -PLUS is fine', async () => {
+test('downgrade: flag y while -PLUS was advertised fails in strict mode (RFC 5802 §6); accepted by default (no tls-unique offered, XEP-0440); y without -PLUS is fine', async () => {
   const store = await storeWith('user', 'pencil');
   const ctx = makeContext(store, { cb: { 'tls-exporter': TLS_EXPORTER } });
-  const offered = offeredMechanisms(defaultMechanisms(), ctx, { allowPlainWithoutTls: false, remoteIsLoopback: false });
+  const strict = [scramMechanism('sha256', { plus: true, strictYFlag: true }), scramMechanism('sha256', { strictYFlag: true })];
+  const offered = offeredMechanisms(strict, ctx, { allowPlainWithoutTls: false, remoteIsLoopback: false });
   const client = new ScramClient('sha256', 'pencil', { gs2Header: 'y,,' });
   const { first } = await startSasl(offered, 'SCRAM-SHA-256', ctx, buf(client.first()));
   const fail = assertKind(first, 'failure');
   assert.is(fail.condition, 'not-authorized');
   assert.is(fail.text, 'server-does-support-channel-binding');
+
+  // Default: a client that only knows tls-unique (pre-XEP-0440) truthfully sends y; we offer no tls-unique.
+  const lenient = offeredMechanisms(defaultMechanisms(), ctx, { allowPlainWithoutTls: false, remoteIsLoopback: false });
+  assert.ok(lenient.some((m) => m.name === 'SCRAM-SHA-256-PLUS'), '-PLUS is offered');
+  const clientY = new ScramClient('sha256', 'pencil', { gs2Header: 'y,,' });
+  const startY = await startSasl(lenient, 'SCRAM-SHA-256', ctx, buf(clientY.first()));
+  const chY = assertKind(startY.first, 'challenge');
+  assertKind(await mustSession(startY.session).step(buf(clientY.final(text(chY.data)))), 'success');
 
   const plainCtx = makeContext(store);
   const plainOffered = offeredMechanisms(defaultMechanisms(), plainCtx, { allowPlainWithoutTls: false, remoteIsLoopback: false });
