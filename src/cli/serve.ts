@@ -88,7 +88,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
       ...lines,
       demoNote,
       `Log in with any XMPP client (accept the self-signed certificate), e.g.:`,
-      `  profanity: /connect ${demoNote ? domainNames[0] && `demo@${domainNames[0]}` : 'user@' + domainNames[0]} server 127.0.0.1 port ${port} tls allow`,
+      `  profanity: /connect ${wantDemo ? 'demo' : 'USER'}@${domainNames[0]} server 127.0.0.1 port ${port} tls allow`,
       `Add accounts: npx xmpp-blocks user add alice@${domainNames[0]} --password secret --data ${opts.dataDir}`,
       `Stop with Ctrl-C.`,
       '',
