@@ -32,6 +32,8 @@ import { externalStatesOf, startModule, type ModuleHost, type XmppModule } from 
 import type { XmppTransport } from './c2s/transport.ts';
 import type { PemCertificate } from './c2s/certificate.ts';
 import { Listener, type ListenerAddress } from './c2s/transports/listener.ts';
+import { DynamicDomains, type DomainCloseReason } from './core/dynamic-domains.ts';
+import { startAdminServer, type AdminOptions, type AdminServer } from './admin/index.ts';
 
 /** A module enabled with options, or just the module (its defaults). */
 export type ModuleUse = XmppModule<any> | { readonly module: XmppModule<any>; readonly options?: object | undefined };
@@ -102,6 +104,14 @@ export interface ServerOptions {
   readonly onHookError?: ((err: unknown, info: HookErrorInfo) => void) | undefined;
   /** Defaults for connections attached with {@link XmppServer.connect}. */
   readonly connectDefaults?: Partial<C2sListenerOptions> | undefined;
+  /**
+   * Dynamic domains (reference §7): domains of these host types live in `storage.domains`, are
+   * loaded at start and followed by polling its change feed (see `src/core/dynamic-domains.ts`).
+   * Each host type's modules come from {@link hostTypes} (or {@link modules}).
+   */
+  readonly dynamicDomains?: { readonly hostTypes: readonly string[]; readonly pollIntervalMs?: number | undefined; readonly keepEvents?: number | undefined } | undefined;
+  /** The HTTP admin API (`src/admin`), started and stopped with the server. */
+  readonly admin?: AdminOptions | undefined;
 }
 
 /** Account management bound to the server's storage and domains. */
@@ -148,6 +158,10 @@ export interface XmppServer {
   connect(transport: XmppTransport, listener?: C2sListenerOptions): C2sConnection;
   /** Live connections (any state). */
   connectionCount(): number;
+  /** Runtime domain management (present with the `dynamicDomains` or `admin` option). */
+  readonly dynamicDomains: DynamicDomains | undefined;
+  /** Bound address of the admin API (after `start`, with the `admin` option). */
+  adminAddress(): { host: string; port: number } | undefined;
 }
 
 function moduleOf(use: ModuleUse): { module: XmppModule<any>; options: object | undefined } {
@@ -183,7 +197,7 @@ export function createServer(options: ServerOptions): XmppServer {
   });
   router.setUserRouter(sessions);
 
-  const hostTypes = [...new Set(options.domains.map((d) => (typeof d === 'string' ? d : d.hostType)))];
+  const hostTypes = [...new Set([...options.domains.map((d) => (typeof d === 'string' ? d : d.hostType)), ...(options.dynamicDomains?.hostTypes ?? [])])];
   const modulesFor = (ht: string) => (options.hostTypes?.[ht]?.modules ?? options.modules ?? []).map(moduleOf);
   const allModules = new Set(hostTypes.flatMap((ht) => modulesFor(ht).map((m) => m.module)));
   const externalStates = externalStatesOf(allModules);
@@ -226,6 +240,35 @@ export function createServer(options: ServerOptions): XmppServer {
     const listener = new Listener({ ...config, clock, logger });
     listeners.push({ config, c2s, listener });
   }
+
+  const closeDomain = async (domain: string, reason: DomainCloseReason): Promise<void> => {
+    // Every connection addressed to the domain, bound or not (RFC 6120 §4.9.3.5 host-gone).
+    const doomed = [...connections].filter((c) => c.lserver === domain);
+    for (const c of doomed) c.exit(reason, 'host-gone', reason === 'domain-removed' ? 'Domain removed' : 'Domain disabled');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(doomed.map((c) => new Promise<void>((r) => c.onClosed(r)))),
+      new Promise<void>((r) => (timer = setTimeout(r, options.shutdownTimeoutMs ?? 5000))),
+    ]);
+    clearTimeout(timer);
+    await sessions.flushStore();
+  };
+  const dynamicDomains =
+    options.dynamicDomains || options.admin
+      ? new DynamicDomains({
+          registry: domains,
+          store: storage.domains,
+          storage,
+          hooks,
+          hostTypes: options.dynamicDomains?.hostTypes ?? [],
+          pollIntervalMs: options.dynamicDomains?.pollIntervalMs,
+          keepEvents: options.dynamicDomains?.keepEvents,
+          clock,
+          logger,
+          closeDomain,
+        })
+      : undefined;
+  let admin: AdminServer | undefined;
 
   const parseAccount = async (jid: string) => {
     const j = Jid.parse(jid);
@@ -277,6 +320,8 @@ export function createServer(options: ServerOptions): XmppServer {
         for (const { module, options: opts } of modulesFor(ht)) stoppers.push(startModule(moduleHost, module, ht, opts as never));
       }
       try {
+        if (dynamicDomains) await dynamicDomains.start();
+        if (dynamicDomains && options.admin) admin = await startAdminServer(dynamicDomains, options.admin, logger);
         for (const l of listeners) await l.listener.start((t) => attach(t, l.c2s));
       } catch (err) {
         await server.stop();
@@ -284,6 +329,9 @@ export function createServer(options: ServerOptions): XmppServer {
       }
     },
     async stop() {
+      await admin?.close();
+      await dynamicDomains?.stop();
+      admin = undefined;
       for (const l of listeners) await l.listener.stop();
       for (const c of connections) c.exit('system-shutdown', 'system-shutdown');
       const deadline = Date.now() + (options.shutdownTimeoutMs ?? 5000);
@@ -304,6 +352,10 @@ export function createServer(options: ServerOptions): XmppServer {
     },
     connectionCount() {
       return connections.size;
+    },
+    dynamicDomains,
+    adminAddress() {
+      return admin?.address();
     },
   };
   return server;

@@ -24,8 +24,8 @@ import type { LocalSession } from '../core/session.ts';
 import { errorReply, iqResult, isErrorStanza, stanzaKind } from '../core/stanza.ts';
 import { XmlElement, xml } from '../core/xml/element.ts';
 import type { StreamEvent } from '../core/xml/stream-parser.ts';
-import type { C2sContext, C2sStateName, C2sTargetState, ModSlot } from './context.ts';
-import { applyEffects, Effects, type CallRef, type EffectsTarget, type InternalEvent, type TimeoutHandler } from './effects.ts';
+import type { C2sContext, C2sStateName, C2sTargetState, ModSlot, SaslOffer, SessionSnapshot } from './context.ts';
+import { applyEffects, Effects, type Authenticated, type CallRef, type EffectsTarget, type InternalEvent, type TimeoutHandler } from './effects.ts';
 import * as hooks from './hooks.ts';
 import { buildC2sMachine, stateNameOf, type C2sActor, type C2sMachine, type C2sMachineEvent } from './machine.ts';
 import type { C2sListenerOptions, C2sServices } from './options.ts';
@@ -67,6 +67,7 @@ type Input =
   | { readonly k: 'foreign'; readonly tag: string; readonly content: unknown; readonly call: PendingCall | undefined }
   | { readonly k: 'timer'; readonly name: string; readonly gen: number }
   | { readonly k: 'stateTimeout' }
+  | { readonly k: 'postAuthFeatures' }
   | { readonly k: 'effects'; readonly effects: Effects };
 
 interface PendingCall extends CallRef {
@@ -137,6 +138,8 @@ export class C2sConnection implements C2sContext, EffectsTarget {
   #teardown: Promise<void> | undefined;
   #socketGone = false;
   #socketErrorSeen = false;
+  /** The socket was dropped on purpose (`detachSocket`): its later events are ignored. */
+  #socketDetached = false;
   #headerSent = false;
   #info: Record<string, unknown> = {};
   readonly #modState = new Map<ModSlot<unknown>, unknown>();
@@ -210,6 +213,10 @@ export class C2sConnection implements C2sContext, EffectsTarget {
   }
   timeoutDeadline(name: string): number | undefined {
     return this.#timers.get(name)?.deadline;
+  }
+  saslOffer(): SaslOffer | undefined {
+    if (this.hostType === undefined || this.#bareJid !== undefined) return undefined;
+    return { mechanisms: this.#offered, context: this.#saslContext() };
   }
   /** `true` once teardown finished. */
   get closed(): boolean {
@@ -347,6 +354,7 @@ export class C2sConnection implements C2sContext, EffectsTarget {
 
   #process(input: Input): Step {
     if (this.#terminating) return this.#afterTermination(input);
+    if (this.#socketDetached && (input.k === 'stream' || input.k === 'parseError' || input.k === 'closed' || input.k === 'socketError')) return;
     switch (input.k) {
       case 'stream':
         return this.#onStreamEvent(input.ev);
@@ -381,6 +389,11 @@ export class C2sConnection implements C2sContext, EffectsTarget {
         return this.#fireTimer(input.name, input.gen);
       case 'stateTimeout':
         return this.#terminate('connection-timeout', new StreamError('connection-timeout'));
+      case 'postAuthFeatures':
+        // XEP-0388 §success: after a SASL2 `<success/>` (no stream restart) the post-auth features follow at once.
+        return then(this.#postAuthFeatures(), (features) => {
+          this.#write(xml('features', { xmlns: NS.STREAMS }, features));
+        });
     }
   }
 
@@ -984,6 +997,95 @@ export class C2sConnection implements C2sContext, EffectsTarget {
     this.#send({ type: `goto.${state}` });
   }
 
+  #unauthenticatedPreSession(): boolean {
+    const st = this.state;
+    return this.#bareJid === undefined && this.hostType !== undefined && (st === 'preAuth' || st === 'saslChallenge' || (st.startsWith('external.') && this.listener.externalStates?.some((e) => e.preSession && st === `external.${e.name}`) === true));
+  }
+
+  /** @internal Authentication by a module (SASL2, see `Effects.authenticated`): no stream restart. */
+  setAuthenticated(auth: Authenticated): void {
+    if (this.#terminating) return;
+    if (!this.#unauthenticatedPreSession()) throw new Error(`authenticated: the connection is not awaiting authentication (state ${this.state})`);
+    const jid = Jid.of(auth.user, this.lserver!);
+    // RFC 6120 §4.7.1: a provisional stream `from` must be the authenticated user.
+    if (this.jid !== undefined && !this.jid.bareEquals(jid)) {
+      void this.#terminate('invalid-from', new StreamError('invalid-from'));
+      return;
+    }
+    this.#saslSession = undefined;
+    this.jid = jid;
+    this.#bareJid = jid;
+    this.#info.authMechanism = auth.mechanism;
+    this.#send({ type: 'goto.postAuth' });
+    if (auth.postAuthFeatures === true) this.#internal.push({ k: 'postAuthFeatures' });
+  }
+
+  /** @internal A failed module-run authentication uses a SASL retry (see `Effects.countAuthFailure`). */
+  countAuthFailure(): void {
+    if (this.#terminating || !this.#unauthenticatedPreSession()) return;
+    this.#saslSession = undefined;
+    this.#send({ type: 'AUTH_FAILURE' });
+    // Retries exhausted (reference §1.5): close once this accumulator's writes are out.
+    if (this.state === 'closing') this.#internal.push({ k: 'exit', reason: 'auth-retries', condition: undefined, text: undefined });
+  }
+
+  /** @internal Bind by a module (Bind2, see `Effects.openSession`); `userOpenSession` already ran. */
+  openSession(full: Jid): void {
+    if (this.#terminating) return;
+    if (this.session !== undefined || this.#bareJid === undefined || this.state !== 'postAuth' || !full.bareEquals(this.#bareJid) || full.resource === '') {
+      throw new Error(`openSession: needs an authenticated, unbound connection and a full JID of its user (state ${this.state})`);
+    }
+    this.#setJid(full);
+    const session = new BoundSession(this, full, this.hostType!);
+    this.session = session;
+    this.#services.sessions.open(session, { ip: this.remoteAddress, conn: this.transport.kind, ...this.#info });
+    this.#send({ type: 'SESSION_OPENED' });
+  }
+
+  /**
+   * @internal Take over another connection's session (see `Effects.adoptSession`): same user,
+   * this connection authenticated and unbound. The old row is replaced in the session
+   * registry (the old connection, if still registered, gets the usual `exit('replaced')`).
+   */
+  adoptSession(s: SessionSnapshot): void {
+    if (this.#terminating) return;
+    if (this.session !== undefined || this.#bareJid === undefined || this.state !== 'postAuth') {
+      throw new Error(`adoptSession: needs an authenticated, unbound connection (state ${this.state})`);
+    }
+    if (!s.jid.bareEquals(this.#bareJid) || s.jid.resource === '' || s.hostType !== this.hostType) throw new Error("adoptSession: another user's session");
+    for (const [slot, v] of s.modState) this.#modState.set(slot, v);
+    this.#info = { ...s.info, ...this.#info };
+    this.#setJid(s.jid);
+    const session = new BoundSession(this, s.jid, this.hostType);
+    this.session = session;
+    this.#services.sessions.open(session, { ...this.#info, ip: this.remoteAddress, conn: this.transport.kind });
+    if (s.priority !== undefined) this.#services.sessions.setPriority(session, s.priority);
+    this.#send({ type: 'SESSION_OPENED' });
+  }
+
+  /**
+   * @internal Answer a pending call with this session's snapshot and give up the module
+   * slots (see `Effects.handOverSession`).
+   */
+  handOverSession(ref: CallRef, extra: object): void {
+    const call = this.#calls.get(ref.id);
+    if (call === undefined) return;
+    if (this.session === undefined || this.#terminating) {
+      this.#rejectCall(call, 'no session to hand over');
+      return;
+    }
+    const snapshot: SessionSnapshot = {
+      sid: this.sid,
+      jid: this.session.jid,
+      hostType: this.hostType!,
+      lserver: this.lserver!,
+      info: { ...this.#info },
+      modState: new Map(this.#modState),
+    };
+    this.#modState.clear();
+    this.reply(ref, { ...extra, snapshot });
+  }
+
   /** @internal */
   setModState(slot: ModSlot<unknown>, value: unknown): void {
     if (value === undefined) this.#modState.delete(slot);
@@ -1006,6 +1108,14 @@ export class C2sConnection implements C2sContext, EffectsTarget {
     const r = this.#services.hooks.run(hooks.xmppSendElement, this.hostType, ef, { conn: this, acc: undefined, element: el, sent });
     if (isPromise(r)) r.then((res) => !res.acc.isEmpty && this.#push({ k: 'effects', effects: res.acc }));
     else if (!r.acc.isEmpty) this.#internal.push({ k: 'effects', effects: r.acc });
+  }
+
+  /** @internal */
+  detachSocket(): void {
+    if (this.#socketGone || this.#terminating) return;
+    this.#socketGone = true;
+    this.#socketDetached = true;
+    this.transport.close();
   }
 
   #write(el: XmlElement): boolean {

@@ -5,6 +5,7 @@
  */
 import type { Jid } from '../core/jid.ts';
 import type { C2sListenerOptions } from './options.ts';
+import type { SaslContext, SaslMechanism } from './sasl/types.ts';
 
 /**
  * Names of the connection states (see `docs/c2s-machine.md`). Module-contributed states are
@@ -71,6 +72,40 @@ export interface C2sContext {
   getModState<T>(slot: ModSlot<T>): T | undefined;
   /** When the named timeout fires (clock ms), or `undefined` when it is not armed. */
   timeoutDeadline(name: string): number | undefined;
+  /**
+   * The SASL mechanisms offered on this stream and the context to run them in, for modules
+   * that authenticate outside `<auth/>` (SASL2): `undefined` before the stream header and once
+   * authenticated. Optional so that other implementations of this view need not provide it.
+   */
+  saslOffer?(): SaslOffer | undefined;
+}
+
+/** See {@link C2sContext.saslOffer}. */
+export interface SaslOffer {
+  /** Offered on this stream, in preference order (as advertised in `<mechanisms/>`). */
+  readonly mechanisms: readonly SaslMechanism[];
+  /** Pass to `startSasl`. */
+  readonly context: SaslContext;
+}
+
+/**
+ * What a connection hands over when another connection adopts its session (stream
+ * management resumption, reference §5.2 / §10 change 6): identity, session info, every
+ * module slot (presence, CSI, … move over as they are) and the presence priority. Built by
+ * `Effects.handOverSession` on the old connection, applied by `Effects.adoptSession` on the
+ * new one.
+ */
+export interface SessionSnapshot {
+  /** The handing-over connection's session id. */
+  readonly sid: string;
+  /** The full JID of the session. */
+  readonly jid: Jid;
+  readonly hostType: string;
+  readonly lserver: string;
+  readonly info: Readonly<Record<string, unknown>>;
+  readonly modState: ReadonlyMap<ModSlot<unknown>, unknown>;
+  /** Priority in the session table (`null` = unavailable); `undefined` leaves the default. */
+  readonly priority?: number | null | undefined;
 }
 
 /** `getModState(conn, slot)`: the typed value of a module's slot on `conn`. */

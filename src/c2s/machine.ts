@@ -57,6 +57,8 @@ export type C2sMachineEvent =
   | { type: 'SASL_CHALLENGE' }
   | { type: 'SASL_FAILURE' }
   | { type: 'SASL_SUCCESS' }
+  /** A pre-session authentication outside `<auth/>` (SASL2) failed: a retry is used, back to `preAuth`. */
+  | { type: 'AUTH_FAILURE' }
   | { type: 'BIND_FAILURE' }
   | { type: 'BOUND' }
   | { type: 'SESSION_OPENED' }
@@ -115,7 +117,10 @@ export function buildC2sMachine(externalStates: readonly ExternalStateSpec[] = [
     'goto.established': { guard: 'open', target: '#c2s.established' },
     'goto.postAuth': { guard: 'open', target: '#c2s.preSession.postAuth' },
   };
-  for (const s of pre) gotos[`goto.external.${s.name}`] = { guard: 'open', target: `#c2s.preSession.external.${s.name}` };
+  // Declared on the pre-session parent, not the root: a root transition would exit and re-enter
+  // `preSession`, re-arming its state timeout at every move into a negotiation state.
+  const preGotos: Record<string, { guard: 'open'; target: string }> = {};
+  for (const s of pre) preGotos[`goto.external.${s.name}`] = { guard: 'open', target: `#c2s.preSession.external.${s.name}` };
   for (const s of post) gotos[`goto.external.${s.name}`] = { guard: 'open', target: `#c2s.external.${s.name}` };
   const leaves = (list: readonly ExternalStateSpec[]) => Object.fromEntries(list.map((s) => [s.name, {}]));
 
@@ -146,6 +151,7 @@ export function buildC2sMachine(externalStates: readonly ExternalStateSpec[] = [
       preSession: {
         initial: 'awaitingStream',
         after: { stateTimeout: { target: '#c2s.closing', actions: ['closeTimeout', 'notifyStateTimeout'] } },
+        on: preGotos,
         states: {
           awaitingStream: {
             on: { STREAM_OK: [{ guard: 'authenticatedPhase', target: 'postAuth' }, { target: 'preAuth' }] },
@@ -156,6 +162,8 @@ export function buildC2sMachine(externalStates: readonly ExternalStateSpec[] = [
               SASL_CHALLENGE: 'saslChallenge',
               SASL_FAILURE: authFailure(undefined),
               SASL_SUCCESS: authSuccess,
+              // Module-run authentication (SASL2) shares the SASL retry budget.
+              AUTH_FAILURE: authFailure(undefined),
             },
           },
           saslChallenge: {
@@ -181,7 +189,9 @@ export function buildC2sMachine(externalStates: readonly ExternalStateSpec[] = [
               SESSION_FAILURE: { target: '#c2s.closing', actions: 'closeSessionFailure' },
             },
           },
-          ...(pre.length > 0 && { external: { initial: pre[0]!.name, states: leaves(pre) } }),
+          ...(pre.length > 0 && {
+            external: { initial: pre[0]!.name, states: leaves(pre), on: { AUTH_FAILURE: authFailure('#c2s.preSession.preAuth') } },
+          }),
         },
       },
       established: {},

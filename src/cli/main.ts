@@ -1,5 +1,5 @@
 /**
- * The `xmpp-blocks` command line: `serve`, `user …` (and later `domain …`).
+ * The `xmpp-blocks` command line: `serve`, `user …`, `domain …`.
  * Each subcommand lives in its own file; this one only dispatches.
  * @module
  */
@@ -15,6 +15,10 @@ Commands:
   user passwd JID --password PW     change a password
   user list DOMAIN                  list accounts
   user import FILE|-                create accounts from "jid password" lines
+  domain add DOMAIN --host-type HT [--host-types A,B | --config FILE]
+                                    add a dynamic domain
+  domain remove|enable|disable DOMAIN   delete (with all its data), enable, disable
+  domain list [--host-type HT]      list static (from --config) and dynamic domains
 
 Common options:
   --data DIR   data directory (default ./data)
@@ -34,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'user': {
       const { userCommand } = await import('./user.ts');
       return userCommand(args, { dataDir });
+    }
+    case 'domain': {
+      const { domainCommand } = await import('./domain.ts');
+      return domainCommand(args, { dataDir });
     }
     case undefined:
     case 'help':

@@ -22,6 +22,10 @@ interface ServeConfig {
   domains?: ServerOptions['domains'];
   listeners?: ListenerConfig[];
   demoAccount?: boolean;
+  /** Host types for dynamic domains (see `xmpp-blocks domain`), polled every `pollIntervalMs`. */
+  dynamicDomains?: ServerOptions['dynamicDomains'];
+  /** The HTTP admin API (`{ "port": 5281, "token": "…" }`). */
+  admin?: ServerOptions['admin'];
 }
 
 async function loadCertificate(dataDir: string, domains: readonly string[]): Promise<PemCertificate> {
@@ -64,7 +68,11 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
   ];
   const logger = createLogger((process.env.XMPP_BLOCKS_LOG as 'info') || 'info');
   const storage = sqliteStorage({ path: join(opts.dataDir, 'xmpp-blocks.sqlite') });
-  const server = createServer({ domains, listeners, storage, logger });
+  // Dynamic domains are on by default for the static domains' host types, so
+  // `xmpp-blocks domain add … --data DIR` reaches a running server within a second.
+  const staticHostTypes = [...new Set(domains.map((d) => (typeof d === 'string' ? d : d.hostType)))];
+  const dynamicDomains = file.dynamicDomains ?? { hostTypes: staticHostTypes };
+  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin });
 
   const demoFile = join(opts.dataDir, 'demo-account.txt');
   const wantDemo = !values['no-demo'] && file.demoAccount !== false;

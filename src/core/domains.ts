@@ -8,8 +8,10 @@
  * - {@link DomainRegistry.routeHostTypeOf} also resolves subdomains derived from per-host-type
  *   patterns (`muc.@HOST@`) to the parent's host type. The router uses it.
  *
- * Only static domains exist for now; {@link DomainRegistry.onChange} is the seam dynamic domains
- * (a `DomainStore` with a change feed) will use.
+ * Static domains come from the configuration ({@link DomainRegistry.addStatic}) and can never be
+ * changed or removed. Dynamic domains (`src/core/dynamic-domains.ts`, a `DomainStore` with a
+ * change feed) come and go with {@link DomainRegistry.addDynamic} /
+ * {@link DomainRegistry.removeDynamic}; a static mapping always wins over a dynamic one.
  * @module
  */
 
@@ -40,6 +42,7 @@ export class DomainRegistry {
   readonly #patterns = new Map<string, string[]>();
   readonly #subdomains = new Map<string, SubdomainEntry>();
   readonly #listeners = new Set<DomainChangeListener>();
+  readonly #static = new Set<string>();
 
   /**
    * Serve `domain` with configuration `hostType`. Idempotent for the same pair; throws when the
@@ -50,10 +53,73 @@ export class DomainRegistry {
     if (hostType === 'global') throw new Error(`"global" cannot be a host type (it is the hooks' global tag)`);
     const existing = this.#domains.get(d);
     if (existing !== undefined) {
-      if (existing === hostType) return;
+      if (existing === hostType) {
+        this.#static.add(d);
+        return;
+      }
       throw new Error(`domain ${d} is already served with host type ${existing}`);
     }
     if (this.#subdomains.has(d)) throw new Error(`domain ${d} is already a subdomain of ${this.#subdomains.get(d)!.parent}`);
+    this.#static.add(d);
+    this.#insert(d, hostType);
+  }
+
+  /**
+   * Serve a dynamic domain (reference §7: added or enabled in the `DomainStore`). Idempotent for
+   * the same pair. Refused, as a value: `static` when the domain is static (static pairs win),
+   * `duplicate` when it is served with another host type, `subdomain` when a pattern already
+   * produced it. The domain must already be prepared (lowercase, `prepareDomain`).
+   */
+  addDynamic(domain: string, hostType: string): 'ok' | 'static' | 'duplicate' | 'subdomain' {
+    const d = domain.toLowerCase();
+    if (hostType === 'global') throw new Error(`"global" cannot be a host type (it is the hooks' global tag)`);
+    if (this.#static.has(d)) return 'static';
+    const existing = this.#domains.get(d);
+    if (existing !== undefined) return existing === hostType ? 'ok' : 'duplicate';
+    if (this.#subdomains.has(d)) return 'subdomain';
+    this.#insert(d, hostType);
+    return 'ok';
+  }
+
+  /**
+   * Stop serving a dynamic domain and the subdomains derived from it (disabled or deleted).
+   * `false` when it is not served or is static (static domains are never removed).
+   */
+  removeDynamic(domain: string): boolean {
+    const d = domain.toLowerCase();
+    const hostType = this.#domains.get(d);
+    if (hostType === undefined || this.#static.has(d)) return false;
+    this.#domains.delete(d);
+    const list = this.#byHostType.get(hostType);
+    if (list) {
+      const i = list.indexOf(d);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#byHostType.delete(hostType);
+    }
+    for (const [sub, e] of this.#subdomains) {
+      if (e.parent === d) {
+        this.#subdomains.delete(sub);
+        this.#emit({ type: 'removed', domain: sub, hostType, parent: d });
+      }
+    }
+    this.#emit({ type: 'removed', domain: d, hostType });
+    return true;
+  }
+
+  /** `true` when `domain` comes from the static configuration. */
+  isStatic(domain: string): boolean {
+    return this.#static.has(domain);
+  }
+
+  /**
+   * The subdomain names the patterns of `hostType` give `parent`, whether or not `parent` is
+   * served right now (a deleted domain's service data lives under these names too).
+   */
+  subdomainNamesFor(hostType: string, parent: string): string[] {
+    return (this.#patterns.get(hostType) ?? []).map((p) => p.split(HOST_PLACEHOLDER).join(parent));
+  }
+
+  #insert(d: string, hostType: string): void {
     this.#domains.set(d, hostType);
     let list = this.#byHostType.get(hostType);
     if (!list) this.#byHostType.set(hostType, (list = []));
