@@ -50,6 +50,8 @@ export interface TestServerOptions {
   readonly allowAnonymous?: boolean;
   /** PBKDF2 iterations for the test accounts (default 4096, RFC 7677's minimum). */
   readonly iterations?: number;
+  /** Any other {@link createServer} option (e.g. `dynamicDomains`), applied last. */
+  readonly serverOptions?: Partial<ServerOptions>;
 }
 
 /** A composed in-memory server: {@link createServer} on a fake clock, no sockets. */
@@ -99,6 +101,7 @@ export async function createTestServer(opts: TestServerOptions = {}): Promise<Te
     availableOnBind: opts.sessionManager?.availableOnBind,
     onHookError: (err, info) => hookErrors.push({ err, info }),
     connectDefaults: opts.listener,
+    ...opts.serverOptions,
   });
   await server.start();
   const connections: C2sConnection[] = [];
@@ -147,6 +150,7 @@ export async function createTestServer(opts: TestServerOptions = {}): Promise<Te
     async stop() {
       for (const c of connections) if (!c.closed) c.exit('system-shutdown', 'system-shutdown');
       await settle();
+      await server.stop();
     },
   };
   return ts;
