@@ -25,6 +25,7 @@ export interface SerializeContext {
 // XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 // Lone surrogates are not characters either.
 const INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const TEXT_SPECIAL = /[&<>\r]/;
 const TEXT_SPECIAL_G = /[&<>\r]/g;
 const ATTR_SPECIAL = /[&<>"'\t\n\r]/;
@@ -88,7 +89,8 @@ function write(
   let decl = '';
   let childDefault = defaultInScope;
   if (ns !== defaultInScope) {
-    const p = ns === undefined ? undefined : prefixes?.get(ns);
+    // The XML namespace may not be declared as a default namespace: it has its own prefix.
+    const p = ns === undefined ? undefined : ns === XML_NS ? 'xml' : prefixes?.get(ns);
     if (p !== undefined) tag = p + ':' + el.name;
     else {
       decl = ' xmlns="' + escapeAttr(ns ?? '') + '"';
@@ -100,7 +102,8 @@ function write(
   for (const k in el.attrs) {
     const v = el.attrs[k]!;
     if (k.charCodeAt(0) === 123 /* { */) {
-      const close = k.indexOf('}');
+      // A namespace URI may contain `}`; a local name cannot: split at the last one.
+      const close = k.lastIndexOf('}');
       const uri = k.slice(1, close);
       const local = k.slice(close + 1);
       const p = 'ns' + nsCounter++;

@@ -1,0 +1,131 @@
+/**
+ * The streaming XMPP parser: framer → UTF-8 check (in `ElementBuilder.begin`) → shared
+ * sax-wasm tokenizer → element builder (DESIGN.md "Parsing"). One {@link StreamParser} per
+ * connection; it holds only the framer's few integers of state, an unfinished frame's bytes
+ * and the stream's namespace scope. The tokenizer and the builder are shared by the process.
+ *
+ * @module
+ */
+import { StreamError } from '../errors.ts';
+import type { XmlElement } from './element.ts';
+import { ElementBuilder, rootScope, type NsScope } from './element-builder.ts';
+import { DEFAULT_MAX_STANZA_SIZE, Framer, FrameKind } from './framer.ts';
+import { sharedTokenizer } from './tokenizer.ts';
+
+/** What {@link StreamParser.push} reports, in stream order. */
+export type StreamEvent =
+  /**
+   * The stream header. `header` is the root start tag as an element (name `stream`, ns
+   * `http://etherx.jabber.org/streams` when correct; attributes `to`, `from`, `version`,
+   * `xml:lang`, `id`…). `contentNs` is the default namespace the header declares. The parser
+   * does **not** reject a wrong root or content namespace: the c2s answers with its own
+   * header first, then sends `<invalid-namespace/>` (RFC 6120 §4.9.3.10).
+   */
+  | { type: 'streamStart'; header: XmlElement; contentNs: string | undefined }
+  /**
+   * A complete top-level stanza; `ns` resolved in the header's scope (its default namespace,
+   * e.g. `jabber:client`; `stream:features` → the streams namespace). `size` is its size in
+   * bytes on the wire.
+   */
+  | { type: 'element'; element: XmlElement; size: number }
+  /**
+   * `</stream:stream>` (the end tag must repeat the header's qualified name, else
+   * `not-well-formed`); also reported right after `streamStart` for a self-closing header.
+   * Only whitespace may follow.
+   */
+  | { type: 'streamEnd' };
+
+/** Options of a {@link StreamParser}. */
+export interface StreamParserOptions {
+  /**
+   * Largest stanza, stream header or XML declaration in bytes (default 65536). A larger one
+   * fails with `policy-violation` before any of it is buffered for the tokenizer.
+   */
+  maxStanzaSize?: number;
+}
+
+// Shared by every parser of the process: building is synchronous and never re-entered.
+const builder = new ElementBuilder();
+const EMPTY_SCOPE = rootScope(undefined);
+
+/**
+ * Parses one XMPP stream (RFC 6120 §4) from raw bytes in arbitrary chunks.
+ *
+ * Every failure is a {@link StreamError} with the RFC 6120 §4.9.3 condition to send:
+ * `not-well-formed`, `restricted-xml`, `policy-violation`, `bad-namespace-prefix`,
+ * `unsupported-encoding`. Invalid UTF-8 is `not-well-formed` (RFC 6120 §11.6 reserves
+ * `unsupported-encoding` for a declared non-UTF-8 encoding; bytes that are not UTF-8 are
+ * simply not XML).
+ */
+export class StreamParser {
+  private readonly framer: Framer;
+  private events: StreamEvent[] = [];
+  private scope: NsScope = EMPTY_SCOPE;
+  private qname = '';
+  private failure: StreamError | undefined;
+
+  constructor(opts: StreamParserOptions = {}) {
+    this.framer = new Framer(this.onFrame, { maxSize: opts.maxStanzaSize ?? DEFAULT_MAX_STANZA_SIZE });
+  }
+
+  /**
+   * Feed bytes; returns the events completed by this chunk, in order. Throws
+   * {@link StreamError}; after a throw the parser stays failed (further calls rethrow the same
+   * error), and events completed earlier in the failing chunk are not returned.
+   */
+  push(chunk: Uint8Array): StreamEvent[] {
+    if (this.failure) throw this.failure;
+    const events: StreamEvent[] = [];
+    this.events = events;
+    try {
+      this.framer.push(chunk);
+    } catch (e) {
+      this.failure = e instanceof StreamError ? e : new StreamError('internal-server-error', String(e));
+      throw this.failure;
+    }
+    return events;
+  }
+
+  /**
+   * Expect a fresh stream header (after STARTTLS or SASL success, RFC 6120 §5.4.3.3 and
+   * §6.4.6): forget the old root, its scope and any buffered partial data.
+   */
+  reset(): void {
+    this.framer.reset();
+    this.scope = EMPTY_SCOPE;
+    this.qname = '';
+    // A failed parser stays failed (push() rethrows): the connection is being torn down.
+  }
+
+  private readonly onFrame = (kind: FrameKind, bytes: Uint8Array): void => {
+    if (kind === FrameKind.Stanza) {
+      builder.begin(bytes, this.scope);
+      sharedTokenizer().tokenize(bytes, builder);
+      this.events.push({ type: 'element', element: builder.finish(), size: bytes.length });
+    } else if (kind === FrameKind.Header) {
+      builder.begin(bytes, EMPTY_SCOPE, true);
+      sharedTokenizer().tokenize(bytes, builder);
+      const info = builder.finishHeader();
+      this.scope = info.scope;
+      this.qname = info.qname;
+      this.events.push({ type: 'streamStart', header: info.element, contentNs: info.contentNs });
+    } else {
+      // An empty End frame stands for a self-closing header.
+      if (bytes.length > 0 && !isStreamClose(bytes, this.qname)) throw new StreamError('not-well-formed', 'mismatched stream end tag');
+      this.events.push({ type: 'streamEnd' });
+    }
+  };
+}
+
+/** `bytes` is `</qname S? >`. */
+function isStreamClose(bytes: Uint8Array, qname: string): boolean {
+  if (bytes[0] !== 0x3c || bytes[1] !== 0x2f) return false;
+  const q = Buffer.from(qname);
+  let i = 2;
+  for (let k = 0; k < q.length; k++, i++) if (bytes[i] !== q[k]) return false;
+  for (; i < bytes.length - 1; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return i === bytes.length - 1 && bytes[i] === 0x3e;
+}
