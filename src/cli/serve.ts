@@ -13,6 +13,7 @@ import { createServer, type ListenerConfig, type ServerOptions } from '../server
 import { sqliteStorage } from '../storage/sqlite/index.ts';
 import { selfSignedCertificate, type PemCertificate } from '../c2s/certificate.ts';
 import { createLogger } from '../core/logger.ts';
+import { defaultModules } from '../ext/index.ts';
 
 interface ServeConfig {
   port?: number;
@@ -72,7 +73,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
   // `xmpp-blocks domain add … --data DIR` reaches a running server within a second.
   const staticHostTypes = [...new Set(domains.map((d) => (typeof d === 'string' ? d : d.hostType)))];
   const dynamicDomains = file.dynamicDomains ?? { hostTypes: staticHostTypes };
-  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin });
+  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin, modules: defaultModules() });
 
   const demoFile = join(opts.dataDir, 'demo-account.txt');
   const wantDemo = !values['no-demo'] && file.demoAccount !== false;

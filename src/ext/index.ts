@@ -1,0 +1,35 @@
+/**
+ * Every bundled extension module (`xmpp-blocks/ext`), and the set the example server enables.
+ * This file only gathers them; modules never import each other.
+ * @module
+ */
+import type { XmppModule } from '../c2s/module.ts';
+import { presence } from './presence/index.ts';
+import { roster } from './roster/index.ts';
+import { offline } from './offline/index.ts';
+import { disco } from './disco/index.ts';
+import { version } from './version/index.ts';
+import { last } from './last/index.ts';
+import { time } from './time/index.ts';
+import { ping } from './ping/index.ts';
+import { vcard } from './vcard/index.ts';
+import { privateStorage } from './private/index.ts';
+import { blocking } from './blocking/index.ts';
+import { privacy } from './privacy/index.ts';
+import { carbons } from './carbons/index.ts';
+import { streamManagement } from './stream-management/index.ts';
+import { csi } from './csi/index.ts';
+import { mam } from './mam/index.ts';
+import { inbox } from './inbox/index.ts';
+import { domainIsolation } from './domain-isolation/index.ts';
+
+export { presence, roster, offline, disco, version, last, time, ping, vcard, privateStorage, blocking, privacy, carbons, streamManagement, csi, mam, inbox, domainIsolation };
+
+/**
+ * What a modern IM server runs (the example server's set): RFC 6121 presence and roster,
+ * offline storage, disco/version/last/time/ping, vCard and private storage, blocking and
+ * privacy lists, carbons, stream management, CSI, MAM and inbox. Domain isolation is opt-in.
+ */
+export function defaultModules(): XmppModule<any>[] {
+  return [presence, roster, offline, disco, version, last, time, ping, vcard, privateStorage, blocking, privacy, carbons, streamManagement, csi, mam, inbox];
+}
