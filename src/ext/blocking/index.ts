@@ -18,6 +18,7 @@ import { xml, type XmlElement } from '../../core/xml/element.ts';
 import { NS } from '../../core/namespaces.ts';
 import { offlineMessage, rosterInSubscription } from '../../core/server-hooks.ts';
 import { answersForAll, isPrivacyBypass, markPrivacyBypass, privacyCheckPacket, type PrivacyVerdict } from '../../core/hooks/privacy.ts';
+import { PRESENCE_CAST_TAG, type PresenceBlockingEvent } from '../../core/hooks/presence.ts';
 
 /** `urn:xmpp:blocking:errors` (XEP-0191 §3.5). */
 export const NS_BLOCKING_ERRORS = 'urn:xmpp:blocking:errors';
@@ -96,22 +97,26 @@ function requestJids(el: XmlElement): string[] | StanzaError {
 
 /**
  * XEP-0191 §3.3: a newly blocked contact that could see us gets `unavailable` from each
- * available resource. "Could see us" is read from the roster (subscription from/both) — the
- * presence module's directed-presence state is not visible from here.
+ * available resource. "Could see us" is read from the roster (subscription from/both); the
+ * presence module (cast {@link PresenceBlockingEvent}) covers directed-presence targets.
+ * Returns the contacts notified here.
  */
-async function sendUnavailable(env: ModuleEnv, user: Jid, jids: readonly string[]): Promise<void> {
+async function sendUnavailable(env: ModuleEnv, user: Jid, jids: readonly string[]): Promise<string[]> {
+  const notified: string[] = [];
   const sessions = env.sessions.presentSessionsOf(user);
-  if (sessions.length === 0) return;
+  if (sessions.length === 0) return notified;
   for (const s of jids) {
     const contact = Jid.tryParse(s);
     if (contact === undefined || contact.local === '') continue;
     const item = await env.storage.roster.getItem(env.hostType, user.domain, user.local, contact.toBareString());
     if (item === undefined || (item.subscription !== 'from' && item.subscription !== 'both')) continue;
+    notified.push(contact.toString());
     for (const session of sessions) {
       const el = xml('presence', { type: 'unavailable', from: session.jid.toString(), to: contact.toString() });
       env.router.route(Acc.fromElement(el, { from: session.jid, to: contact, hostType: env.hostType, lserver: user.domain, origin: 'server', clock: env.clock }));
     }
   }
+  return notified;
 }
 
 async function handleIq(env: ModuleEnv, ef: Effects, conn: C2sContext, user: Jid, type: 'get' | 'set', payload: XmlElement): Promise<XmlElement | StanzaError | null> {
@@ -127,12 +132,13 @@ async function handleIq(env: ModuleEnv, ef: Effects, conn: C2sContext, user: Jid
   const jids = requestJids(payload);
   if (jids instanceof StanzaError) return jids;
   let change: BlockingCast;
+  let presenceEvent: PresenceBlockingEvent;
   if (payload.name === 'block') {
     // XEP-0191 §3.3: a block request without items is bad-request.
     if (jids.length === 0) return new StanzaError('bad-request', 'nothing to block');
     const added = await store.block(env.hostType, user.domain, user.local, jids);
     change = { kind: 'block', jids };
-    await sendUnavailable(env, user, added);
+    presenceEvent = { kind: 'blocked', jids: added, notified: await sendUnavailable(env, user, added) };
   } else if (payload.name === 'unblock') {
     if (jids.length === 0) {
       await store.unblockAll(env.hostType, user.domain, user.local);
@@ -141,11 +147,14 @@ async function handleIq(env: ModuleEnv, ef: Effects, conn: C2sContext, user: Jid
       await store.unblock(env.hostType, user.domain, user.local, jids);
       change = { kind: 'unblock', jids };
     }
+    presenceEvent = { kind: 'unblocked' };
   } else return new StanzaError('bad-request');
   // This connection applies the change at once (its next stanza must see it); every session,
   // this one included, gets the cast for the push (XEP-0191 §3.3/§3.4) — applying it twice is harmless.
   ef.setModState(blockingSlot, { blocked: applyChange(state?.blocked ?? new Set(), change), requested: state?.requested ?? false });
   for (const s of env.sessions.sessionsOf(user)) s.cast(NAME, change);
+  // Then the presence module (if enabled) follows, with this blocklist already in place.
+  for (const s of env.sessions.sessionsOf(user)) s.cast(PRESENCE_CAST_TAG, presenceEvent);
   return null;
 }
 

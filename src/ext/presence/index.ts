@@ -22,7 +22,8 @@
 import { Acc } from '../../core/acc.ts';
 import { StanzaError } from '../../core/errors.ts';
 import { Jid } from '../../core/jid.ts';
-import { errorReply } from '../../core/stanza.ts';
+import { errorReply, isErrorStanza } from '../../core/stanza.ts';
+import { errorAcc } from '../../core/iq-handlers.ts';
 import { filterLocalPacket, userAvailable, type SubscriptionType } from '../../core/server-hooks.ts';
 import { type XmlElement, xml } from '../../core/xml/element.ts';
 import {
@@ -33,6 +34,9 @@ import {
   rosterOutSubscription,
   type SubscriptionLists,
 } from '../../core/hooks/roster.ts';
+import { markPrivacyBypass, privacyCheckPacket, privacyJidMatches, type PrivacyVerdict } from '../../core/hooks/privacy.ts';
+import { resendOfflineMessages } from '../../core/hooks/offline.ts';
+import { PRESENCE_CAST_TAG, isPresenceBlockingEvent, type PresenceBlockingEvent } from '../../core/hooks/presence.ts';
 import { isPromise, next, stop, type HookReturn, type RunResult } from '../../hooks/index.ts';
 import { foreignEvent, userReceivePresence, userSendPresence, userTerminate } from '../../c2s/hooks.ts';
 import type { Effects } from '../../c2s/effects.ts';
@@ -59,8 +63,11 @@ export interface PresenceState {
 /** The presence module's connection slot. */
 export const presenceSlot = defineModSlot<PresenceState>('presence');
 
-/** `call` tag and content for {@link PresenceInfo} (reference §5.1 `get_presence`). */
-export const PRESENCE_EVENT_TAG = 'presence';
+/**
+ * `call` tag and content for {@link PresenceInfo} (reference §5.1 `get_presence`). The same tag
+ * carries the blocking casts of `src/core/hooks/presence.ts` (`PRESENCE_CAST_TAG`).
+ */
+export const PRESENCE_EVENT_TAG = PRESENCE_CAST_TAG;
 export const GET_PRESENCE = 'get_presence';
 
 /** Answer of the `get_presence` call. */
@@ -109,6 +116,9 @@ function parsePriority(el: XmlElement): number | StanzaError {
   return n < -128 || n > 127 ? new StanzaError('bad-request', 'Priority out of range') : n;
 }
 
+/** `urn:xmpp:blocking:errors` (XEP-0191 §3.5), for a directed presence to a blocked JID. */
+const NS_BLOCKING_ERRORS = 'urn:xmpp:blocking:errors';
+
 function stripAddresses(el: XmlElement): XmlElement {
   return el.attrs.from === undefined && el.attrs.to === undefined ? el : el.withAttrs({ from: undefined, to: undefined });
 }
@@ -133,6 +143,32 @@ class PresenceService {
         clock: this.#env.clock,
       }),
     );
+  }
+
+  /**
+   * The shared privacy check (`privacyCheckPacket`, direction `out`) for `el` from this resource
+   * to `to`. Synchronous when the verdict is known from the connection's state (no handler, a
+   * cached blocklist, a JID-only privacy list); a Promise only when a list needs storage.
+   */
+  verdict(conn: C2sContext, to: Jid, el: XmlElement): PrivacyVerdict | Promise<PrivacyVerdict> {
+    const me = conn.jid!;
+    const r = this.#env.hooks.run(privacyCheckPacket, conn.hostType!, 'allow', { user: me, from: me, to, stanza: el, direction: 'out', conn });
+    return isPromise(r) ? r.then((x) => x.acc) : r.acc;
+  }
+
+  /** The `targets` (JID strings) that `el` may reach from this resource (privacy/blocking), in order. */
+  allowed(conn: C2sContext, targets: readonly string[], el: XmlElement): readonly string[] | Promise<readonly string[]> {
+    // Neither privacy nor blocking enabled for this host type: nothing to ask.
+    if (targets.length === 0 || this.#env.hooks.count(privacyCheckPacket, conn.hostType!) === 0) return targets;
+    const verdicts: (PrivacyVerdict | Promise<PrivacyVerdict>)[] = [];
+    let async = false;
+    for (const t of targets) {
+      const v = this.verdict(conn, Jid.parse(t), el);
+      if (isPromise(v)) async = true;
+      verdicts.push(v);
+    }
+    const pick = (vs: readonly PrivacyVerdict[]) => targets.filter((_, i) => vs[i] === 'allow');
+    return async ? Promise.all(verdicts).then(pick) : pick(verdicts as PrivacyVerdict[]);
   }
 
   /** Priority into the session table (`null` = unavailable), and whether presence is up (session info {@link PRESENCE_INFO_KEY}). */
@@ -160,9 +196,13 @@ class PresenceService {
     const r = this.#env.hooks.run(rosterGetSubscriptionLists, acc.hostType, emptySubscriptionLists(), { jid: user });
     return then(r, ({ acc: lists }) => {
       if (!lists.from.includes(prober) && !lists.both.includes(prober)) return;
-      this.#env.router.route(
-        Acc.fromElement(xml('presence', { type: 'unavailable' }), { from: user, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock: this.#env.clock }),
-      );
+      const el = xml('presence', { type: 'unavailable' });
+      // No connection: the user's default privacy list and blocklist (storage) decide.
+      const v = this.#env.hooks.run(privacyCheckPacket, acc.hostType, 'allow', { user, from: user, to: acc.from, stanza: el, direction: 'out' });
+      return then(v, ({ acc: verdict }) => {
+        if (verdict !== 'allow') return;
+        this.#env.router.route(Acc.fromElement(el, { from: user, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock: this.#env.clock }));
+      });
     });
   }
 
@@ -181,6 +221,12 @@ class PresenceService {
   userAvailable(conn: C2sContext): void {
     const r = this.#env.hooks.run(userAvailable, conn.hostType!, undefined, { jid: conn.jid!, sid: conn.sid });
     if (isPromise(r)) r.catch((err) => this.#env.logger.error({ err: String(err) }, 'userAvailable failed'));
+  }
+
+  /** RFC 6121 §4.7.2.3 / reference §5.1: the priority went from negative to ≥ 0 on an update; stored messages may now be delivered. */
+  resendOffline(conn: C2sContext): void {
+    const r = this.#env.hooks.run(resendOfflineMessages, conn.hostType!, undefined, { jid: conn.jid!, sid: conn.sid });
+    if (isPromise(r)) r.catch((err) => this.#env.logger.error({ err: String(err) }, 'resendOfflineMessages failed'));
   }
 
   outSubscription(conn: C2sContext, acc: Acc, type: SubscriptionType): boolean | Promise<boolean> {
@@ -223,13 +269,21 @@ export const presence = defineModule<PresenceOptions>({
       const me = conn.jid!;
       const bare = me.bare();
       if (prev !== undefined && prev.last !== undefined) {
-        // Update: subscribers who have seen us, and our own resources.
+        // Update: subscribers who have seen us (and the privacy check lets through), and our own resources.
+        const raised = prev.priority < 0 && priority >= 0;
         prev.last = pres;
         prev.priority = priority;
         prev.timestamp = svc.now();
-        for (const j of prev.available) if (sees(prev.subscriptions.get(j))) svc.route(acc.strip({ to: Jid.parse(j) }));
-        svc.route(acc.strip({ to: bare }));
-        return stop(effects.setModState(presenceSlot, prev));
+        effects.setModState(presenceSlot, prev);
+        const targets: string[] = [];
+        for (const j of prev.available) if (sees(prev.subscriptions.get(j))) targets.push(j);
+        return then(svc.allowed(conn, targets, pres), (ok) => {
+          for (const j of ok) svc.route(acc.strip({ to: Jid.parse(j) }));
+          svc.route(acc.strip({ to: bare }));
+          // Reference §5.1: negative → ≥ 0 on a later presence: stored messages can now come.
+          if (raised) svc.resendOffline(conn);
+          return stop(effects);
+        });
       }
       return then(svc.subscriptionLists(conn), ({ acc: lists }) => {
         const subscriptions = new Map<string, PresenceSubscription>();
@@ -239,40 +293,117 @@ export const presence = defineModule<PresenceOptions>({
         const st: PresenceState = { subscriptions, available: prev?.available ?? new Set(), last: pres, priority, timestamp: svc.now() };
         svc.userAvailable(conn);
         const probe = xml('presence', { type: 'probe' });
-        for (const [j, s] of subscriptions) if (s !== 'from') svc.send(conn, j, probe);
-        // Our other resources answer a probe too (RFC 6121 §4.2.2: the new resource learns their presence).
-        if (svc.otherResources(conn).length > 0) svc.send(conn, bare, probe);
+        const probeTo: string[] = [];
+        const pushTo: string[] = [];
         for (const [j, s] of subscriptions) {
-          if (s === 'to') continue;
-          st.available.add(j);
-          svc.route(acc.strip({ to: Jid.parse(j) }));
+          if (s !== 'from') probeTo.push(j);
+          if (s !== 'to') pushTo.push(j);
         }
-        svc.route(acc.strip({ to: bare }));
-        // RFC 6121 §3.1.3: unanswered requests are redelivered when a resource becomes available.
-        for (const j of lists.pendingIn) {
-          effects.route(
-            Acc.fromElement(xml('presence', { type: 'subscribe', from: j, to: me.toString() }), {
-              hostType: conn.hostType!,
-              lserver: conn.lserver!,
-              origin: 'server',
-              clock: env.clock,
-            }),
-          );
-        }
-        return stop(effects.setModState(presenceSlot, st));
+        // Privacy lists / blocklist: a denied or blocked contact is neither probed nor told.
+        return then(svc.allowed(conn, probeTo, probe), (probeOk) =>
+          then(svc.allowed(conn, pushTo, pres), (pushOk) => initialDone(effects, conn, acc, st, lists, probe, probeOk, pushOk)),
+        );
       });
     };
 
+    /** The rest of the initial presence once the privacy checks are known. */
+    const initialDone = (
+      effects: Effects,
+      conn: C2sContext,
+      acc: Acc,
+      st: PresenceState,
+      lists: SubscriptionLists,
+      probe: XmlElement,
+      probeOk: readonly string[],
+      pushOk: readonly string[],
+    ): HookReturn<Effects> => {
+      const me = conn.jid!;
+      const bare = me.bare();
+      for (const j of probeOk) svc.send(conn, j, probe);
+      // Our other resources answer a probe too (RFC 6121 §4.2.2: the new resource learns their presence).
+      if (svc.otherResources(conn).length > 0) svc.send(conn, bare, probe);
+      for (const j of pushOk) {
+        st.available.add(j);
+        svc.route(acc.strip({ to: Jid.parse(j) }));
+      }
+      svc.route(acc.strip({ to: bare }));
+      // RFC 6121 §3.1.3: unanswered requests are redelivered when a resource becomes available.
+      for (const j of lists.pendingIn) {
+        effects.route(
+          Acc.fromElement(xml('presence', { type: 'subscribe', from: j, to: me.toString() }), {
+            hostType: conn.hostType!,
+            lserver: conn.lserver!,
+            origin: 'server',
+            clock: env.clock,
+          }),
+        );
+      }
+      return stop(effects.setModState(presenceSlot, st));
+    };
+
     /** RFC 6121 §4.5: unavailable from the client. */
-    const broadcastUnavailable = (effects: Effects, conn: C2sContext, acc: Acc): HookReturn<Effects> => {
+    const broadcastUnavailable = (effects: Effects, conn: C2sContext, acc: Acc): HookReturn<Effects> | Promise<HookReturn<Effects>> => {
       svc.setPriority(conn, null);
       const st = conn.getModState(presenceSlot);
       if (st === undefined) return stop(effects);
-      for (const j of st.available) svc.route(acc.strip({ to: Jid.parse(j) }));
-      svc.route(acc.strip({ to: conn.jid!.bare() }));
+      const targets = [...st.available];
       st.available.clear();
       st.last = undefined;
-      return stop(effects.setModState(presenceSlot, st));
+      effects.setModState(presenceSlot, st);
+      return then(svc.allowed(conn, targets, acc.element), (ok) => {
+        for (const j of ok) svc.route(acc.strip({ to: Jid.parse(j) }));
+        svc.route(acc.strip({ to: conn.jid!.bare() }));
+        return stop(effects);
+      });
+    };
+
+    /** XEP-0016 §2.1 / XEP-0191 §3.5: a directed presence the privacy check refuses is not routed; not-acceptable back to the user. */
+    const refuseDirected = (effects: Effects, acc: Acc, verdict: PrivacyVerdict): HookReturn<Effects> => {
+      if (!isErrorStanza(acc.element)) {
+        const err = verdict === 'block' ? new StanzaError('not-acceptable', { appCondition: xml('blocked', { xmlns: NS_BLOCKING_ERRORS }) }) : new StanzaError('not-acceptable');
+        effects.route(markPrivacyBypass(errorAcc(acc, err)));
+      }
+      return stop(effects);
+    };
+
+    /** XEP-0191 §3.3 / §3.4: the user's blocklist changed (cast from the blocking module). */
+    const onBlocking = (effects: Effects, conn: C2sContext, ev: PresenceBlockingEvent): HookReturn<Effects> | Promise<HookReturn<Effects>> | undefined => {
+      const st = conn.getModState(presenceSlot);
+      if (st === undefined || conn.jid === undefined) return stop(effects);
+      if (ev.kind === 'blocked') {
+        const rules = ev.jids.map((j) => Jid.tryParse(j)).filter((j): j is Jid => j !== undefined);
+        const notified = new Set(ev.notified);
+        const unavailable = xml('presence', { type: 'unavailable' });
+        for (const j of [...st.available]) {
+          const target = Jid.tryParse(j);
+          if (target === undefined || !rules.some((r) => privacyJidMatches(r, target))) continue;
+          st.available.delete(j);
+          // Subscribers are told by the blocking module itself; directed-presence targets here.
+          if (!notified.has(j)) svc.send(conn, target, unavailable);
+        }
+        return stop(effects.setModState(presenceSlot, st));
+      }
+      // Unblocked: subscribers who cannot see us yet get our presence if nothing else refuses it
+      // now, and contacts we are subscribed to are probed (their presence was dropped meanwhile).
+      if (st.last === undefined) return stop(effects);
+      const last = st.last;
+      const pushTo: string[] = [];
+      const probeTo: string[] = [];
+      for (const [j, s] of st.subscriptions) {
+        if (sees(s) && !st.available.has(j)) pushTo.push(j);
+        if (seesThem(s)) probeTo.push(j);
+      }
+      const probe = xml('presence', { type: 'probe' });
+      return then(svc.allowed(conn, pushTo, last), (pushOk) =>
+        then(svc.allowed(conn, probeTo, probe), (probeOk) => {
+          for (const j of pushOk) {
+            st.available.add(j);
+            svc.send(conn, j, last);
+          }
+          for (const j of probeOk) svc.send(conn, j, probe);
+          return stop(effects.setModState(presenceSlot, st));
+        }),
+      );
     };
 
     return [
@@ -300,12 +431,16 @@ export const presence = defineModule<PresenceOptions>({
           case 'available':
           case 'unavailable': {
             // RFC 6121 §4.6: directed presence; remembered so unavailable follows at logout.
-            const st = conn.getModState(presenceSlot) ?? { subscriptions: new Map(), available: new Set<string>(), last: undefined, priority: 0, timestamp: 0 };
-            const key = acc.to.toString();
-            if (type === 'unavailable') st.available.delete(key);
-            else st.available.add(key);
-            svc.route(acc);
-            return stop(effects.setModState(presenceSlot, st));
+            // XEP-0016 §2.1 (presence-out) / XEP-0191: the privacy check applies to directed presence too.
+            return then(svc.verdict(conn, acc.to, acc.element), (verdict) => {
+              if (verdict !== 'allow') return refuseDirected(effects, acc, verdict);
+              const st = conn.getModState(presenceSlot) ?? { subscriptions: new Map(), available: new Set<string>(), last: undefined, priority: 0, timestamp: 0 };
+              const key = acc.to.toString();
+              if (type === 'unavailable') st.available.delete(key);
+              else st.available.add(key);
+              svc.route(acc);
+              return stop(effects.setModState(presenceSlot, st));
+            });
           }
           case 'probe':
           case 'error':
@@ -347,7 +482,13 @@ export const presence = defineModule<PresenceOptions>({
             const own = from.bareEquals(conn.jid);
             if (own && from.equals(conn.jid)) return stop(effects);
             if (st.last !== undefined && (own || sees(st.subscriptions.get(from.toBareString())))) {
-              svc.send(conn, from, withDelay(st.last, conn.lserver!, st.timestamp));
+              const answer = withDelay(st.last, conn.lserver!, st.timestamp);
+              if (own) svc.send(conn, from, answer);
+              else
+                return then(svc.verdict(conn, from, answer), (verdict) => {
+                  if (verdict === 'allow') svc.send(conn, from, answer);
+                  return stop(effects);
+                });
             }
             return stop(effects);
           }
@@ -364,8 +505,11 @@ export const presence = defineModule<PresenceOptions>({
           if (st === undefined || conn.jid === undefined) return;
           if (st.last === undefined && st.available.size === 0) return;
           const el = xml('presence', { type: 'unavailable' }, xml('status', null, STOP_TEXT[reason] ?? 'Disconnected'));
-          for (const j of st.available) svc.send(conn, j, el);
-          if (st.last !== undefined) for (const r of svc.otherResources(conn)) svc.send(conn, r, el);
+          const own = st.last !== undefined ? svc.otherResources(conn) : [];
+          return then(svc.allowed(conn, [...st.available], el), (ok) => {
+            for (const j of ok) svc.send(conn, j, el);
+            for (const r of own) svc.send(conn, r, el);
+          });
         },
         90,
       ),
@@ -379,22 +523,32 @@ export const presence = defineModule<PresenceOptions>({
           const after = content.subscription === 'to' || content.subscription === 'from' || content.subscription === 'both' ? content.subscription : undefined;
           if (after === undefined) st.subscriptions.delete(content.jid);
           else st.subscriptions.set(content.jid, after);
-          if (st.last !== undefined) {
-            // We may now see the contact: ask for their presence (their server's own
-            // announcement can overtake the `subscribed` our roster is still storing).
-            if (!seesThem(before) && seesThem(after)) svc.send(conn, content.jid, xml('presence', { type: 'probe' }));
-            if (!sees(before) && sees(after)) {
-              // RFC 6121 §3.1.5: the new subscriber gets our presence at once.
-              st.available.add(content.jid);
-              svc.send(conn, content.jid, st.last);
-            } else if (sees(before) && !sees(after) && st.available.delete(content.jid)) {
-              // RFC 6121 §3.2.2 / §3.3.3: a former subscriber sees us go.
-              svc.send(conn, content.jid, xml('presence', { type: 'unavailable' }));
-            }
+          effects.setModState(presenceSlot, st);
+          const last = st.last;
+          if (last === undefined) return next(effects);
+          const contact = Jid.parse(content.jid);
+          // Each presence below goes through the privacy check (a blocked or denied contact gets nothing).
+          const sendChecked = (el: XmlElement, done?: () => void) =>
+            then(svc.verdict(conn, contact, el), (v) => {
+              if (v !== 'allow') return;
+              done?.();
+              svc.send(conn, contact, el);
+            });
+          const work: (void | Promise<void>)[] = [];
+          // We may now see the contact: ask for their presence (their server's own
+          // announcement can overtake the `subscribed` our roster is still storing).
+          if (!seesThem(before) && seesThem(after)) work.push(sendChecked(xml('presence', { type: 'probe' })));
+          if (!sees(before) && sees(after)) {
+            // RFC 6121 §3.1.5: the new subscriber gets our presence at once.
+            work.push(sendChecked(last, () => st.available.add(content.jid)));
+          } else if (sees(before) && !sees(after) && st.available.delete(content.jid)) {
+            // RFC 6121 §3.2.2 / §3.3.3: a former subscriber sees us go.
+            work.push(sendChecked(xml('presence', { type: 'unavailable' })));
           }
           // The roster module (60) claims the event after sending its push.
-          return next(effects.setModState(presenceSlot, st));
+          return work.some(isPromise) ? Promise.all(work).then(() => next(effects)) : next(effects);
         }
+        if (tag === PRESENCE_EVENT_TAG && isPresenceBlockingEvent(content)) return onBlocking(effects, conn, content);
         if (tag === PRESENCE_EVENT_TAG && content === GET_PRESENCE && callRef !== undefined) {
           const st = conn.getModState(presenceSlot);
           const last = st?.last;
