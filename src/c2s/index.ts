@@ -43,3 +43,4 @@ export {
 } from './module.ts';
 export type { ChannelBindingType, TransportEvents, XmppTransport } from './transport.ts';
 export * from './sasl/index.ts';
+export * from './sasl2-hooks.ts';

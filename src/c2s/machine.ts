@@ -119,7 +119,8 @@ export function buildC2sMachine(externalStates: readonly ExternalStateSpec[] = [
   };
   // Declared on the pre-session parent, not the root: a root transition would exit and re-enter
   // `preSession`, re-arming its state timeout at every move into a negotiation state.
-  const preGotos: Record<string, { guard: 'open'; target: string }> = {};
+  // (`goto.postAuth` is also declared there: inside `preSession` the inner transition wins.)
+  const preGotos: Record<string, { guard: 'open'; target: string }> = { 'goto.postAuth': { guard: 'open', target: '#c2s.preSession.postAuth' } };
   for (const s of pre) preGotos[`goto.external.${s.name}`] = { guard: 'open', target: `#c2s.preSession.external.${s.name}` };
   for (const s of post) gotos[`goto.external.${s.name}`] = { guard: 'open', target: `#c2s.external.${s.name}` };
   const leaves = (list: readonly ExternalStateSpec[]) => Object.fromEntries(list.map((s) => [s.name, {}]));
