@@ -15,6 +15,8 @@
  * @module
  */
 
+import type { Jid } from './jid.ts';
+
 /** A domain or subdomain appearing or disappearing. */
 export interface DomainChange {
   readonly type: 'added' | 'removed';
@@ -32,11 +34,34 @@ interface SubdomainEntry {
   readonly pattern: string;
 }
 
+/**
+ * Where stanzas to a domain go: the answer of {@link DomainRegistry.resolve}, one `Map.get`.
+ * The router resolves the recipient domain once and carries `hostType` and `lserver` in the acc.
+ */
+export interface DomainRoute {
+  /** The host type serving the domain (a subdomain's is its parent's). */
+  readonly hostType: string;
+  /** The served domain itself, or a subdomain's parent: the acc's `lserver` on delivery. */
+  readonly lserver: string;
+  /** `true` for a subdomain produced by a pattern (nobody logs in to it). */
+  readonly subdomain: boolean;
+}
+
 /** The placeholder of subdomain patterns, replaced by each domain of the host type. */
 export const HOST_PLACEHOLDER = '@HOST@';
 
 /** Static domain → host type map with subdomain patterns. Lookups are one `Map.get`. */
 export class DomainRegistry {
+  /**
+   * Domains and subdomains in one index, so a lookup is a single `Map.get` whatever is asked
+   * (with 10,000 domains each extra probe of a big Map is a likely cache miss per stanza).
+   */
+  readonly #routes = new Map<string, DomainRoute>();
+  /**
+   * Replaced on every change of `#routes` (each one is announced through `#emit`): JIDs memoise
+   * their lookup under it ({@link resolveJid}); an object is unique to this registry and state.
+   */
+  #generation: object = {};
   readonly #domains = new Map<string, string>();
   readonly #byHostType = new Map<string, string[]>();
   readonly #patterns = new Map<string, string[]>();
@@ -90,6 +115,7 @@ export class DomainRegistry {
     const hostType = this.#domains.get(d);
     if (hostType === undefined || this.#static.has(d)) return false;
     this.#domains.delete(d);
+    this.#routes.delete(d);
     const list = this.#byHostType.get(hostType);
     if (list) {
       const i = list.indexOf(d);
@@ -99,6 +125,7 @@ export class DomainRegistry {
     for (const [sub, e] of this.#subdomains) {
       if (e.parent === d) {
         this.#subdomains.delete(sub);
+        this.#routes.delete(sub);
         this.#emit({ type: 'removed', domain: sub, hostType, parent: d });
       }
     }
@@ -121,6 +148,7 @@ export class DomainRegistry {
 
   #insert(d: string, hostType: string): void {
     this.#domains.set(d, hostType);
+    this.#routes.set(d, { hostType, lserver: d, subdomain: false });
     let list = this.#byHostType.get(hostType);
     if (!list) this.#byHostType.set(hostType, (list = []));
     list.push(d);
@@ -149,36 +177,58 @@ export class DomainRegistry {
       for (const [sub, e] of this.#subdomains) {
         if (e.pattern === p && e.hostType === hostType) {
           this.#subdomains.delete(sub);
+          this.#routes.delete(sub);
           this.#emit({ type: 'removed', domain: sub, hostType, parent: e.parent });
         }
       }
     };
   }
 
+  /**
+   * Everything routing needs about a domain or subdomain in one lookup (`undefined` when not
+   * served). The returned object is shared and immutable: no allocation per call.
+   */
+  resolve(domain: string): DomainRoute | undefined {
+    return this.#routes.get(domain);
+  }
+
+  /**
+   * {@link resolve} for `jid.domain`, memoised on the JID until the next domain change. The
+   * router calls it once per stanza and recipients' JIDs recur (parse cache, session table):
+   * with 10,000 domains this skips a Map probe that misses the CPU cache (~150 ns measured).
+   */
+  resolveJid(jid: Jid): DomainRoute | undefined {
+    if (jid.domainMemoKey === this.#generation) return jid.domainMemo as DomainRoute | undefined;
+    const route = this.#routes.get(jid.domain);
+    jid.domainMemoKey = this.#generation;
+    jid.domainMemo = route;
+    return route;
+  }
+
   /** Host type of a served domain (not of a subdomain): what a client may log in to. */
   hostTypeOf(domain: string): string | undefined {
-    return this.#domains.get(domain);
+    const r = this.#routes.get(domain);
+    return r === undefined || r.subdomain ? undefined : r.hostType;
   }
 
   /** Host type for routing: a served domain, or a subdomain resolved to its parent's host type. */
   routeHostTypeOf(domain: string): string | undefined {
-    return this.#domains.get(domain) ?? this.#subdomains.get(domain)?.hostType;
+    return this.#routes.get(domain)?.hostType;
   }
 
   /** The parent domain of a subdomain, the domain itself when served, else `undefined`. */
   parentDomainOf(domain: string): string | undefined {
-    if (this.#domains.has(domain)) return domain;
-    return this.#subdomains.get(domain)?.parent;
+    return this.#routes.get(domain)?.lserver;
   }
 
   /** `true` when `domain` is served here (as a domain or a subdomain). */
   isLocal(domain: string): boolean {
-    return this.#domains.has(domain) || this.#subdomains.has(domain);
+    return this.#routes.has(domain);
   }
 
   /** `true` when `domain` is a subdomain produced by a pattern. */
   isSubdomain(domain: string): boolean {
-    return this.#subdomains.has(domain);
+    return this.#routes.get(domain)?.subdomain === true;
   }
 
   /** Domains (not subdomains) served with `hostType`. */
@@ -206,10 +256,12 @@ export class DomainRegistry {
     const sub = pattern.split(HOST_PLACEHOLDER).join(parent);
     if (this.#domains.has(sub) || this.#subdomains.has(sub)) return;
     this.#subdomains.set(sub, { hostType, parent, pattern });
+    this.#routes.set(sub, { hostType, lserver: parent, subdomain: true });
     this.#emit({ type: 'added', domain: sub, hostType, parent });
   }
 
   #emit(change: DomainChange): void {
+    this.#generation = {};
     for (const l of this.#listeners) {
       try {
         l(change);

@@ -23,8 +23,10 @@ const ASCII_DOMAIN = /^[a-z0-9._-]+$/;
 // IPv4 address and rewrites it ("1" → "0.0.0.1"); a JID domain must never change that way.
 const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/i;
 
-// Servers see few distinct domains, and UTS #46 is the costly step: remember prepared ones.
-const DOMAIN_CACHE_SIZE = 1024;
+// UTS #46 is the costly step: remember prepared domains. Sized for massive multi-tenancy
+// (issue 8: 10,000 dynamic domains): at 1024 entries a server with 10k domains missed on every
+// JID parse-cache miss, 1.34 µs vs 0.29 µs per Jid.parse (measured); ~100 bytes per entry.
+const DOMAIN_CACHE_SIZE = 16_384;
 const domainCache = new Map<string, string>();
 
 /**
@@ -105,6 +107,13 @@ export class Jid {
   readonly resource: string;
   private str: string | undefined;
   private bareJid: Jid | undefined;
+  /**
+   * @internal Memo of `DomainRegistry.resolveJid`: the registry generation the answer was
+   * computed in (an object, unique per registry and change) and the answer. Not part of the value.
+   */
+  domainMemoKey: object | undefined = undefined;
+  /** @internal See {@link Jid.domainMemoKey}. */
+  domainMemo: unknown = undefined;
 
   private constructor(local: string, domain: string, resource: string) {
     this.local = local;

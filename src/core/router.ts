@@ -91,15 +91,16 @@ export class XmppRouter implements Router {
       return;
     }
     try {
-      const domain = acc.to.domain;
-      const hostType = this.#domains.routeHostTypeOf(domain);
-      if (hostType === undefined) {
+      // One domain resolution per stanza (memoised on the recipient JID): host type and lserver
+      // travel on in the stripped acc, nobody downstream looks the domain up again.
+      const route = this.#domains.resolveJid(acc.to);
+      if (route === undefined) {
         this.#noRoute(acc);
         return;
       }
       // Reference §6.1 step 3: the acc enters the recipient's context.
-      const local = acc.strip({ hostType, lserver: this.#domains.parentDomainOf(domain) ?? domain });
-      const r = this.#hooks.run(filterLocalPacket, hostType, local, undefined);
+      const local = acc.strip({ hostType: route.hostType, lserver: route.lserver });
+      const r = this.#hooks.run(filterLocalPacket, route.hostType, local, undefined);
       if (isPromise(r)) r.then((res2) => this.#afterLocalFilter(res2), (err) => this.#fail('filterLocalPacket', local, err));
       else this.#afterLocalFilter(r);
     } catch (err) {

@@ -342,7 +342,7 @@ export class SessionManager implements SessionRegistry, UserRouter {
       // RFC 6121 §8.5.2.1.1: only non-negative priorities receive bare-JID messages (§8.5.2: a
       // negative priority means "never deliver messages addressed to my bare JID").
       if (max >= 0) {
-        this.#deliverEach(acc, list, (e) => e.priority === max, false);
+        this.#deliverEach(acc, list, max, false);
         return;
       }
     }
@@ -406,7 +406,7 @@ export class SessionManager implements SessionRegistry, UserRouter {
     }
     const list = this.#byBare.get(acc.to.toBareString());
     // RFC 6121 §8.5.2.1.2 / reference §6.2: every available resource (negative priority too).
-    if (list !== undefined) this.#deliverEach(acc, list, (e) => e.priority !== null, false);
+    if (list !== undefined) this.#deliverEach(acc, list, undefined, false);
   }
 
   #inSubscription(acc: Acc, type: SubscriptionType): void {
@@ -415,34 +415,46 @@ export class SessionManager implements SessionRegistry, UserRouter {
       if (!deliver) return;
       const list = this.#byBare.get(acc.to.toBareString());
       // RFC 6121 §3.1.3: delivered to every available resource, addressed to that resource.
-      if (list !== undefined) this.#deliverEach(acc, list, (e) => e.priority !== null, true);
+      if (list !== undefined) this.#deliverEach(acc, list, undefined, true);
     };
     if (isPromise(r)) r.then((res) => after(res.acc), (err) => this.#logError(err, 'rosterInSubscription'));
     else after(r.acc);
   }
 
   /**
-   * Deliver to each entry passing `keep`. With several recipients each gets its own stripped
-   * acc: receive pipelines write scratch data and must not see each other's.
+   * Deliver to every available entry (`priority` undefined) or to those at exactly `priority`.
+   * With several recipients each gets its own stripped acc: receive pipelines write scratch
+   * data and must not see each other's. No closure and, for the usual single recipient, no
+   * array per stanza.
    */
-  #deliverEach(acc: Acc, list: readonly SessionEntry[], keep: (e: SessionEntry) => boolean, rewriteTo: boolean): void {
+  #deliverEach(acc: Acc, list: readonly SessionEntry[], priority: number | undefined, rewriteTo: boolean): void {
     let n = 0;
-    for (const e of list) if (keep(e)) n++;
-    if (n === 0) return;
+    let first: SessionEntry | undefined;
+    for (const e of list) {
+      if (e.priority === null || (priority !== undefined && e.priority !== priority)) continue;
+      if (n++ === 0) first = e;
+    }
+    if (first === undefined) return;
+    if (n === 1) {
+      this.#deliverTo(acc, first, rewriteTo, false);
+      return;
+    }
     // Copy: a delivery may synchronously close a session and mutate `list`.
     const targets: SessionEntry[] = [];
-    for (const e of list) if (keep(e)) targets.push(e);
-    for (const e of targets) {
-      let out = acc;
-      if (rewriteTo) {
-        const to = e.jid.toString();
-        out = acc.strip({ element: acc.element.withAttrs({ to }), to: e.jid });
-      } else if (n > 1) out = acc.strip();
-      try {
-        e.session.deliver(out);
-      } catch (err) {
-        this.#logError(err, 'deliver failed');
-      }
+    for (const e of list) if (e.priority !== null && (priority === undefined || e.priority === priority)) targets.push(e);
+    for (const e of targets) this.#deliverTo(acc, e, rewriteTo, true);
+  }
+
+  #deliverTo(acc: Acc, e: SessionEntry, rewriteTo: boolean, shared: boolean): void {
+    let out = acc;
+    if (rewriteTo) {
+      const to = e.jid.toString();
+      out = acc.strip({ element: acc.element.withAttrs({ to }), to: e.jid });
+    } else if (shared) out = acc.strip();
+    try {
+      e.session.deliver(out);
+    } catch (err) {
+      this.#logError(err, 'deliver failed');
     }
   }
 

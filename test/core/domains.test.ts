@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DomainRegistry, type DomainChange } from '../../src/core/domains.ts';
+import { Jid } from '../../src/core/jid.ts';
 
 test('domains: static domains map to host types', () => {
   const d = new DomainRegistry();
@@ -50,6 +51,27 @@ test('domains: change listener sees domains and subdomains', () => {
     { type: 'added', domain: 'a.com', hostType: 'ht' },
     { type: 'added', domain: 'pubsub.a.com', hostType: 'ht', parent: 'a.com' },
   ]);
+});
+
+test('domains: resolveJid answers like resolve and follows domain changes (memo per registry)', () => {
+  const d = new DomainRegistry();
+  const other = new DomainRegistry();
+  other.addStatic('a.com', 'elsewhere');
+  const alice = Jid.parse('alice@a.com/r');
+  const muc = Jid.parse('room@muc.a.com');
+  assert.is(d.resolveJid(alice), undefined);
+  d.addDynamic('a.com', 'ht');
+  assert.equal(d.resolveJid(alice), { hostType: 'ht', lserver: 'a.com', subdomain: false });
+  assert.is(d.resolveJid(alice), d.resolve('a.com'));
+  assert.is(other.resolveJid(alice)?.hostType, 'elsewhere');
+  assert.is(d.resolveJid(alice)?.hostType, 'ht');
+  assert.is(d.resolveJid(muc), undefined);
+  const removePattern = d.addSubdomainPattern('ht', 'muc.@HOST@');
+  assert.equal(d.resolveJid(muc), { hostType: 'ht', lserver: 'a.com', subdomain: true });
+  removePattern();
+  assert.is(d.resolveJid(muc), undefined);
+  d.removeDynamic('a.com');
+  assert.is(d.resolveJid(alice), undefined);
 });
 
 test.run();
