@@ -13,8 +13,9 @@ export {
   type InternalEvent,
   type TimeoutHandler,
   type TimeoutRequest,
+  type Authenticated,
 } from './effects.ts';
-export { defineModSlot, getModState, type C2sContext, type C2sStateName, type C2sTargetState, type ModSlot } from './context.ts';
+export { defineModSlot, getModState, type C2sContext, type C2sStateName, type C2sTargetState, type ModSlot, type SaslOffer, type SessionSnapshot } from './context.ts';
 export type { C2sListenerOptions, C2sServices, ExternalStateSpec } from './options.ts';
 export {
   buildC2sMachine,
@@ -35,6 +36,7 @@ export {
   hook,
   startModule,
   type ModuleHook,
+  type ModuleEnv,
   type ModuleHost,
   type ModuleInstance,
   type ModuleIqHandler,
@@ -44,3 +46,5 @@ export {
 export type { ChannelBindingType, TransportEvents, XmppTransport } from './transport.ts';
 export * from './sasl/index.ts';
 export * from './sasl2-hooks.ts';
+export * from './transports/index.ts';
+export { selfSignedCertificate, type PemCertificate } from './certificate.ts';

@@ -6,11 +6,11 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { domainCommand } from '../../src/cli/domain.ts';
 import { userCommand, databasePath } from '../../src/cli/user.ts';
 import { main } from '../../src/cli/main.ts';
 import { sqliteStorage } from '../../src/storage/sqlite/index.ts';
+import { textSink } from '../helpers/text-sink.ts';
 
 let dataDir: string;
 let configFile: string;
@@ -25,21 +25,9 @@ test.after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-function sink(): Writable & { text: () => string } {
-  let s = '';
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      s += chunk;
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => s;
-  return w;
-}
-
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = sink();
-  const err = sink();
+  const out = textSink();
+  const err = textSink();
   const code = await domainCommand(args, { dataDir, stdout: out, stderr: err });
   return { code, out: out.text(), err: err.text() };
 }
@@ -103,8 +91,8 @@ test('bad input gets a clear error and changes nothing', async () => {
 });
 
 test('user add files accounts of a dynamic domain under its host type; domain remove deletes them', async () => {
-  const err = sink();
-  assert.is(await userCommand(['add', 'alice@a.example', '--password', 'pw'], { dataDir, stdout: sink(), stderr: err, iterations: 4096 }), 0, err.text());
+  const err = textSink();
+  assert.is(await userCommand(['add', 'alice@a.example', '--password', 'pw'], { dataDir, stdout: textSink(), stderr: err, iterations: 4096 }), 0, err.text());
   let st = sqliteStorage({ path: databasePath(dataDir) });
   assert.ok(await st.auth.exists('tenants', 'a.example', 'alice'));
   await st.close();

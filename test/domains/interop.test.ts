@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import { createServer, type XmppServer } from '../../src/server.ts';
 import { sqliteStorage, type SqliteStorage } from '../../src/storage/sqlite/index.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -21,6 +20,7 @@ import { runProcess } from '../helpers/spawn.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { ChatConfig, ChatReport } from './xmpp-client-chat.ts';
 import { fillEveryPort, leftovers } from './storage-check.ts';
+import { textSink } from '../helpers/text-sink.ts';
 
 const RUNNER = fileURLToPath(new URL('./xmpp-client-chat.ts', import.meta.url));
 const POLL_MS = 100;
@@ -32,18 +32,6 @@ let a: XmppServer;
 let b: XmppServer;
 let adminBase: string;
 const clients: RawXmppClient[] = [];
-
-function sink(): Writable & { text: () => string } {
-  let s = '';
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      s += chunk;
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => s;
-  return w;
-}
 
 /** Stands in for a MUC light module: rooms live under `muclight.<domain>`. */
 const mucLightPattern = defineModule({ name: 'muclight-pattern', defaults: {}, start: (env) => env.domains.addSubdomainPattern(env.hostType, 'muclight.@HOST@') });
@@ -90,8 +78,8 @@ const put = async (domain: string, hostType: string) => {
 };
 
 async function cliUser(...args: string[]): Promise<number> {
-  const err = sink();
-  const code = await userCommand(args, { dataDir, stdout: sink(), stderr: err, iterations: 4096 });
+  const err = textSink();
+  const code = await userCommand(args, { dataDir, stdout: textSink(), stderr: err, iterations: 4096 });
   assert.is(code, 0, `user ${args.join(' ')}: ${err.text()}`);
   return code;
 }
@@ -182,8 +170,8 @@ test('delete over HTTP with a session open: host-gone, and nothing of the domain
 });
 
 test('the domain CLI against the data directory of the running servers takes effect within the poll interval', async () => {
-  const out = sink();
-  const err = sink();
+  const out = textSink();
+  const err = textSink();
   assert.is(await domainCommand(['add', 'd.example', '--host-type', 'tenants', '--host-types', 'tenants'], { dataDir, stdout: out, stderr: err }), 0, err.text());
   await waitFor(() => a.domains.hostTypeOf('d.example') === 'tenants' && b.domains.hostTypeOf('d.example') === 'tenants', { timeoutMs: 5000, what: 'both instances to serve d.example' });
   await cliUser('add', 'erin@d.example', '--password', 'erin-pw');

@@ -3,7 +3,8 @@
 // incoming stanzas dropped, unavailable to newly blocked contacts, offline storage honoured.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTestServer, type TestClient } from '../../src/testing/index.ts';
+import type { TestClient } from '../../src/testing/index.ts';
+import { bodies, errorCondition, iq, startKit } from '../helpers/test-kit.ts';
 import { blocking } from '../../src/ext/blocking/index.ts';
 import { privacy } from '../../src/ext/privacy/index.ts';
 import { offline } from '../../src/ext/offline/index.ts';
@@ -23,25 +24,8 @@ function offlineStub(stored: XmlElement[]) {
   return defineModule({ name: 'offlineStub', defaults: {}, hooks: () => [hook(offlineMessage, (acc) => (stored.push(acc.element), stop(acc)), 50)] });
 }
 
-async function setup(modules: any[] = [blocking]) {
-  const server = await createTestServer({ users: USERS, modules });
-  const login = async (jid: string) => {
-    const c = server.connect();
-    await c.login(jid, USERS[Jid.parse(jid).toBareString() as keyof typeof USERS]);
-    return c;
-  };
-  return { server, login };
-}
+const setup = (modules: any[] = [blocking]) => startKit({ users: USERS, modules });
 
-let seq = 0;
-async function iq(c: TestClient, type: 'get' | 'set', payload: string): Promise<XmlElement> {
-  const id = `q${++seq}`;
-  c.send(`<iq type='${type}' id='${id}'>${payload}</iq>`);
-  await c.settle();
-  return c.expect((e) => e.name === 'iq' && e.attrs.id === id, `reply to ${id}`);
-}
-const cond = (e: XmlElement) => e.getChild('error')?.elements()[0]?.name;
-const bodies = (c: TestClient) => c.received().filter((e) => e.name === 'message' && e.attrs.type !== 'error').map((e) => e.getChildText('body'));
 const blocklist = async (c: TestClient) => (await iq(c, 'get', `<blocklist xmlns='${B}'/>`)).getChild('blocklist', B)!.getChildren('item').map((i) => i.attrs.jid);
 const pushes = (c: TestClient) => c.received().filter((e) => e.name === 'iq' && e.attrs.type === 'set').map((e) => `${e.elements()[0]!.name}:${e.elements()[0]!.getChildren('item').map((i) => i.attrs.jid).join(',')}`);
 
@@ -73,9 +57,9 @@ test('blocklist get, block, unblock, unblock-all; pushes only to resources that 
 test('bad requests: empty block → bad-request, malformed JID → jid-malformed', async () => {
   const { login } = await setup();
   const alice = await login('alice@localhost/phone');
-  assert.is(cond(await iq(alice, 'set', `<block xmlns='${B}'/>`)), 'bad-request');
-  assert.is(cond(await iq(alice, 'set', `<block xmlns='${B}'><item jid='@@bad'/></block>`)), 'jid-malformed');
-  assert.is(cond(await iq(alice, 'set', `<block xmlns='${B}'><item/></block>`)), 'jid-malformed');
+  assert.is(errorCondition(await iq(alice, 'set', `<block xmlns='${B}'/>`)), 'bad-request');
+  assert.is(errorCondition(await iq(alice, 'set', `<block xmlns='${B}'><item jid='@@bad'/></block>`)), 'jid-malformed');
+  assert.is(errorCondition(await iq(alice, 'set', `<block xmlns='${B}'><item/></block>`)), 'jid-malformed');
 });
 
 test('outgoing to a blocked contact: not-acceptable + <blocked/>, nothing delivered; incoming from it dropped, iq get → service-unavailable', async () => {
@@ -90,14 +74,14 @@ test('outgoing to a blocked contact: not-acceptable + <blocked/>, nothing delive
     c.send(`<message id='${id}' to='bob@localhost/pc' type='chat'><body>hi</body></message>`);
     await c.settle();
     const err = c.expect((e) => e.attrs.id === id);
-    assert.is(cond(err), 'not-acceptable');
+    assert.is(errorCondition(err), 'not-acceptable');
     assert.ok(err.getChild('error')!.getChild('blocked', 'urn:xmpp:blocking:errors'));
   }
   alice.send(`<iq id='i1' type='get' to='bob@localhost/pc'><ping xmlns='urn:xmpp:ping'/></iq>`);
   alice.send(`<presence id='p1' to='bob@localhost/pc'/>`);
   await alice.settle();
-  assert.is(cond(alice.expect((e) => e.attrs.id === 'i1')), 'not-acceptable');
-  assert.is(cond(alice.expect((e) => e.attrs.id === 'p1')), 'not-acceptable');
+  assert.is(errorCondition(alice.expect((e) => e.attrs.id === 'i1')), 'not-acceptable');
+  assert.is(errorCondition(alice.expect((e) => e.attrs.id === 'p1')), 'not-acceptable');
   assert.equal(bob.received().filter((e) => e.name !== 'presence'), []);
   bob.send(`<message id='b1' to='alice@localhost' type='chat'><body>let me in</body></message>`);
   bob.send(`<iq id='b2' type='get' to='alice@localhost/phone'><ping xmlns='urn:xmpp:ping'/></iq>`);
@@ -106,7 +90,7 @@ test('outgoing to a blocked contact: not-acceptable + <blocked/>, nothing delive
   assert.equal(bodies(alice2), []);
   const errs = bob.received().filter((e) => e.attrs.type === 'error');
   // One error for the bare-JID message although two resources received (and dropped) it.
-  assert.equal(errs.map((e) => `${e.attrs.id}:${cond(e)}`).sort(), ['b1:service-unavailable', 'b2:service-unavailable']);
+  assert.equal(errs.map((e) => `${e.attrs.id}:${errorCondition(e)}`).sort(), ['b1:service-unavailable', 'b2:service-unavailable']);
   // Carol is not blocked; domain blocking covers every user of a domain.
   carol.send(`<message to='alice@localhost/phone' type='chat'><body>carol</body></message>`);
   await carol.settle();
@@ -167,7 +151,7 @@ test('offline storage honours blocking: messages from a blocked JID are not stor
   carol.send(`<message id='o2' to='alice@localhost' type='chat'><body>offline</body></message>`);
   await server.settle();
   assert.equal(stored.map((e) => e.attrs.id), ['o2']);
-  assert.is(cond(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
+  assert.is(errorCondition(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
   assert.equal(server.hookErrors, []);
 });
 
@@ -183,7 +167,7 @@ test('with the offline module (store at 50): a blocked sender is not stored, oth
   carol.send(`<message id='o2' to='alice@localhost' type='chat'><body>offline</body></message>`);
   await server.settle();
   assert.is(await server.storage.offline.count('localhost', 'localhost', 'alice'), 1);
-  assert.is(cond(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
+  assert.is(errorCondition(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
   assert.equal(carol.received(), []);
   assert.equal(server.hookErrors, []);
 });
@@ -208,7 +192,7 @@ test('with privacy lists too: privacyCheckPacket folds both, blocking says block
   alice.send(`<message id='y' to='bob@localhost' type='chat'><body>y</body></message>`);
   await alice.settle();
   const ex = alice.expect((e) => e.attrs.id === 'x');
-  assert.is(cond(ex), 'not-acceptable');
+  assert.is(errorCondition(ex), 'not-acceptable');
   assert.not.ok(ex.getChild('error')!.getChild('blocked', 'urn:xmpp:blocking:errors'));
   assert.ok(alice.expect((e) => e.attrs.id === 'y').getChild('error')!.getChild('blocked', 'urn:xmpp:blocking:errors'));
   assert.equal(server.hookErrors, []);

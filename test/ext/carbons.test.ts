@@ -3,7 +3,8 @@
 // and <no-copy/>, carbons never copied, errors to a full JID copied, type filtering.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTestServer, type TestClient } from '../../src/testing/index.ts';
+import type { TestClient } from '../../src/testing/index.ts';
+import { iq, startKit } from '../helpers/test-kit.ts';
 import { carbons } from '../../src/ext/carbons/index.ts';
 import { blocking } from '../../src/ext/blocking/index.ts';
 import { Jid } from '../../src/core/jid.ts';
@@ -13,23 +14,8 @@ const USERS = { 'alice@localhost': 'a', 'bob@localhost': 'b', 'carol@localhost':
 const C = 'urn:xmpp:carbons:2';
 const F = 'urn:xmpp:forward:0';
 
-async function setup(modules: any[] = [carbons]) {
-  const server = await createTestServer({ users: USERS, modules });
-  const login = async (jid: string) => {
-    const c = server.connect();
-    await c.login(jid, USERS[Jid.parse(jid).toBareString() as keyof typeof USERS]);
-    return c;
-  };
-  return { server, login };
-}
+const setup = (modules: any[] = [carbons]) => startKit({ users: USERS, modules });
 
-let seq = 0;
-async function iq(c: TestClient, type: 'get' | 'set', payload: string, to?: string): Promise<XmlElement> {
-  const id = `q${++seq}`;
-  c.send(`<iq type='${type}' id='${id}'${to ? ` to='${to}'` : ''}>${payload}</iq>`);
-  await c.settle();
-  return c.expect((e) => e.name === 'iq' && e.attrs.id === id, `reply to ${id}`);
-}
 const enable = async (c: TestClient, to?: string) => assert.is((await iq(c, 'set', `<enable xmlns='${C}'/>`, to)).attrs.type, 'result');
 
 /** What a client got: plain messages as `body`, carbons as `sent|received:from>to:body` (outer from checked). */

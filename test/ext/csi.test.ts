@@ -10,6 +10,7 @@ import { Acc } from '../../src/core/acc.ts';
 import { parseElement } from '../../src/core/xml/parse-element.ts';
 import { xml } from '../../src/core/xml/element.ts';
 import type { ModuleInstance } from '../../src/c2s/module.ts';
+import { resumeOn } from '../helpers/test-kit.ts';
 
 const USERS = { 'alice@localhost': 'a', 'bob@localhost': 'b' };
 
@@ -129,12 +130,8 @@ test('going dormant flushes the CSI buffer into stream management; resume re-sen
   assert.is(alice.connection.getModState(csiSlot)!.buffer.length, 0);
   bob.send(state('s3'));
   await bob.settle();
-  const a2 = server.connect();
-  await a2.openStream();
-  await a2.authenticate('alice', 'a');
-  a2.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
-  await a2.settle();
-  a2.expect((e) => e.name === 'resumed');
+  const { c: a2, answer } = await resumeOn(server, 'alice', 'a', id);
+  assert.is(answer.name, 'resumed');
   assert.equal(ids(a2), ['s1', 's2', 's3']);
 });
 

@@ -14,29 +14,15 @@ import { disco } from '../../src/ext/disco/index.ts';
 import { Jid } from '../../src/core/jid.ts';
 import { removeUser } from '../../src/core/server-hooks.ts';
 import type { XmlElement } from '../../src/core/xml/element.ts';
+import { iq, startKit } from '../helpers/test-kit.ts';
 
 const USERS = { 'alice@localhost': 'a', 'bob@localhost': 'b', 'carol@localhost': 'c' };
-const PW: Record<string, string> = { alice: 'a', bob: 'b', carol: 'c' };
 const C = NS_INBOX_CONVERSATION;
 const MARKERS = 'urn:xmpp:chat-markers:0';
 
-async function setup(opts: Partial<InboxOptions> = {}, more: any[] = []) {
-  const server = await createTestServer({ users: USERS, modules: [{ module: inbox, options: opts }, ...more] });
-  const login = async (jid: string) => {
-    const c = server.connect();
-    await c.login(jid, PW[Jid.parse(jid).local]!);
-    return c;
-  };
-  return { server, login };
-}
+const setup = (opts: Partial<InboxOptions> = {}, more: any[] = []) => startKit({ users: USERS, modules: [{ module: inbox, options: opts }, ...more] });
 
 let seq = 0;
-async function iq(c: TestClient, type: 'get' | 'set', payload: string, to?: string): Promise<XmlElement> {
-  const id = `q${++seq}`;
-  c.send(`<iq type='${type}' id='${id}'${to ? ` to='${to}'` : ''}>${payload}</iq>`);
-  await c.settle();
-  return c.expect((e) => e.name === 'iq' && e.attrs.id === id, `reply to ${id}`);
-}
 const errCond = (e: XmlElement) => {
   assert.is(e.attrs.type, 'error', 'an error reply');
   return (e.getChild('error')!.children.find((c) => typeof c !== 'string' && c.ns === 'urn:ietf:params:xml:ns:xmpp-stanzas') as XmlElement).name;

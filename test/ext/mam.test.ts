@@ -19,31 +19,17 @@ import { removeUser } from '../../src/core/server-hooks.ts';
 import type { MamMessage, MamStore } from '../../src/core/storage/mam-store.ts';
 import type { Storage } from '../../src/core/storage/storage.ts';
 import type { XmlElement } from '../../src/core/xml/element.ts';
+import { iq, startKit } from '../helpers/test-kit.ts';
 
 const USERS = { 'alice@localhost': 'a', 'bob@localhost': 'b', 'carol@localhost': 'c' };
-const PW: Record<string, string> = { alice: 'a', bob: 'b', carol: 'c' };
 const MAM = 'urn:xmpp:mam:2';
 const SID = 'urn:xmpp:sid:0';
 const RSM = 'http://jabber.org/protocol/rsm';
 const FWD = 'urn:xmpp:forward:0';
 
-async function setup(opts: Partial<MamOptions> = {}, more: any[] = [], storage?: Storage) {
-  const server = await createTestServer({ users: USERS, modules: [{ module: mam, options: opts }, ...more], ...(storage && { storage }), ...(process.env.MAM_DEBUG && { logger: createLogger('debug') }) });
-  const login = async (jid: string) => {
-    const c = server.connect();
-    await c.login(jid, PW[Jid.parse(jid).local]!);
-    return c;
-  };
-  return { server, login };
-}
+const setup = (opts: Partial<MamOptions> = {}, more: any[] = [], storage?: Storage) =>
+  startKit({ users: USERS, modules: [{ module: mam, options: opts }, ...more], ...(storage && { storage }), ...(process.env.MAM_DEBUG && { logger: createLogger('debug') }) });
 
-let seq = 0;
-async function iq(c: TestClient, type: 'get' | 'set', payload: string, to?: string): Promise<XmlElement> {
-  const id = `q${++seq}`;
-  c.send(`<iq type='${type}' id='${id}'${to ? ` to='${to}'` : ''}>${payload}</iq>`);
-  await c.settle();
-  return c.expect((e) => e.name === 'iq' && e.attrs.id === id, `reply to ${id}`);
-}
 
 function form(fields: Record<string, string | string[]>): string {
   const f = Object.entries(fields)
@@ -97,6 +83,7 @@ const errCond = (e: XmlElement) => {
   return e.getChild('error')!.children.find((c) => typeof c !== 'string' && c.ns === 'urn:ietf:params:xml:ns:xmpp-stanzas') as XmlElement;
 };
 
+let seq = 0;
 function chat(to: string, body: string, extra = '', id = 'm' + ++seq): string {
   return `<message to='${to}' type='chat' id='${id}'><body>${body}</body>${extra}</message>`;
 }

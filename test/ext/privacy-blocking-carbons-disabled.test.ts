@@ -3,7 +3,8 @@
 // filtered or copied, and none of their hooks is registered there.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTestServer, type TestClient } from '../../src/testing/index.ts';
+import { createTestServer } from '../../src/testing/index.ts';
+import { errorCondition, iq, loginWith } from '../helpers/test-kit.ts';
 import { privacy } from '../../src/ext/privacy/index.ts';
 import { blocking } from '../../src/ext/blocking/index.ts';
 import { carbons } from '../../src/ext/carbons/index.ts';
@@ -15,14 +16,6 @@ import type { XmlElement } from '../../src/core/xml/element.ts';
 
 const USERS = { 'alice@on.test': 'a', 'bob@on.test': 'b', 'alice@off.test': 'a', 'bob@off.test': 'b' };
 
-let seq = 0;
-async function iq(c: TestClient, type: 'get' | 'set', payload: string): Promise<XmlElement> {
-  const id = `q${++seq}`;
-  c.send(`<iq type='${type}' id='${id}'>${payload}</iq>`);
-  await c.settle();
-  return c.expect((e) => e.name === 'iq' && e.attrs.id === id, `reply to ${id}`);
-}
-const cond = (e: XmlElement) => e.getChild('error')?.elements()[0]?.name;
 
 test('enabled on one host type only: the other has no hooks, no IQs, no features, no filtering, no copies', async () => {
   const server = await createTestServer({
@@ -38,29 +31,25 @@ test('enabled on one host type only: the other has no hooks, no IQs, no features
   assert.equal((await features('off', 'off.test')).filter((f) => ['jabber:iq:privacy', 'urn:xmpp:blocking', 'urn:xmpp:carbons:2'].includes(f)), []);
   assert.equal((await features('on', 'on.test')).filter((f) => ['jabber:iq:privacy', 'urn:xmpp:blocking', 'urn:xmpp:carbons:2'].includes(f)).sort(), ['jabber:iq:privacy', 'urn:xmpp:blocking', 'urn:xmpp:carbons:2']);
 
-  const login = async (jid: string, pw: string) => {
-    const c = server.connect();
-    await c.login(jid, pw);
-    return c;
-  };
-  const off1 = await login('alice@off.test/1', 'a');
-  const off2 = await login('alice@off.test/2', 'a');
-  const offBob = await login('bob@off.test/pc', 'b');
-  assert.is(cond(await iq(off1, 'get', `<query xmlns='jabber:iq:privacy'/>`)), 'service-unavailable');
-  assert.is(cond(await iq(off1, 'set', `<block xmlns='urn:xmpp:blocking'><item jid='bob@off.test'/></block>`)), 'service-unavailable');
-  assert.is(cond(await iq(off2, 'set', `<enable xmlns='urn:xmpp:carbons:2'/>`)), 'service-unavailable');
+  const login = loginWith(server, USERS);
+  const off1 = await login('alice@off.test/1');
+  const off2 = await login('alice@off.test/2');
+  const offBob = await login('bob@off.test/pc');
+  assert.is(errorCondition(await iq(off1, 'get', `<query xmlns='jabber:iq:privacy'/>`)), 'service-unavailable');
+  assert.is(errorCondition(await iq(off1, 'set', `<block xmlns='urn:xmpp:blocking'><item jid='bob@off.test'/></block>`)), 'service-unavailable');
+  assert.is(errorCondition(await iq(off2, 'set', `<enable xmlns='urn:xmpp:carbons:2'/>`)), 'service-unavailable');
   off1.send(`<message to='bob@off.test/pc' type='chat'><body>plain</body></message>`);
   await server.settle();
   assert.equal(offBob.received().map((e) => e.getChildText('body')), ['plain']);
   assert.equal(off2.received(), []);
 
   // The same conversation on the enabled host type is filtered.
-  const on1 = await login('alice@on.test/1', 'a');
-  const onBob = await login('bob@on.test/pc', 'b');
+  const on1 = await login('alice@on.test/1');
+  const onBob = await login('bob@on.test/pc');
   assert.is((await iq(on1, 'set', `<block xmlns='urn:xmpp:blocking'><item jid='bob@on.test'/></block>`)).attrs.type, 'result');
   on1.send(`<message id='m' to='bob@on.test/pc' type='chat'><body>blocked</body></message>`);
   await server.settle();
-  assert.is(cond(on1.expect((e) => e.attrs.id === 'm')), 'not-acceptable');
+  assert.is(errorCondition(on1.expect((e) => e.attrs.id === 'm')), 'not-acceptable');
   assert.equal(onBob.received(), []);
   assert.equal(server.hookErrors, []);
 });

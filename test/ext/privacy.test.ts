@@ -2,7 +2,8 @@
 // pushes, outgoing/incoming denies with the right errors, offline storage, the shared check hook.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTestServer, type TestClient, type TestServer } from '../../src/testing/index.ts';
+import type { TestClient, TestServer } from '../../src/testing/index.ts';
+import { bodies, errorCondition, iq, startKit } from '../helpers/test-kit.ts';
 import { privacy } from '../../src/ext/privacy/index.ts';
 import { offline } from '../../src/ext/offline/index.ts';
 import { defineModule, hook } from '../../src/c2s/module.ts';
@@ -21,25 +22,8 @@ function offlineStub(stored: XmlElement[]) {
   return defineModule({ name: 'offlineStub', defaults: {}, hooks: () => [hook(offlineMessage, (acc) => (stored.push(acc.element), stop(acc)), 50)] });
 }
 
-async function setup(extra: Parameters<typeof createTestServer>[0] = {}) {
-  const server = await createTestServer({ users: USERS, modules: [privacy], ...extra });
-  const login = async (jid: string) => {
-    const c = server.connect();
-    await c.login(jid, USERS[Jid.parse(jid).toBareString() as keyof typeof USERS]);
-    return c;
-  };
-  return { server, login };
-}
+const setup = (extra: Omit<Parameters<typeof startKit>[0], 'users'> = {}) => startKit({ users: USERS, modules: [privacy], ...extra });
 
-let seq = 0;
-async function iq(c: TestClient, type: 'get' | 'set', payload: string): Promise<XmlElement> {
-  const id = `q${++seq}`;
-  c.send(`<iq type='${type}' id='${id}'>${payload}</iq>`);
-  await c.settle();
-  return c.expect((e) => e.name === 'iq' && e.attrs.id === id, `reply to ${id}`);
-}
-const cond = (e: XmlElement) => e.getChild('error')?.elements()[0]?.name;
-const bodies = (c: TestClient) => c.received().filter((e) => e.name === 'message' && e.attrs.type !== 'error').map((e) => e.getChildText('body'));
 
 const DENY_BOB = `<query xmlns='${P}'><list name='nobob'><item type='jid' value='bob@localhost' action='deny' order='1'/><item action='allow' order='2'/></list></query>`;
 
@@ -63,11 +47,11 @@ test('list CRUD: set, get names, get one list, edit, remove; errors for unknown 
   const it = edited.getChild('query', P)!.getChild('list')!.getChildren('item');
   assert.is(it.length, 1);
   assert.equal(it[0]!.elements().map((e) => e.name), ['message']);
-  assert.is(cond(await iq(alice, 'get', `<query xmlns='${P}'><list name='nope'/></query>`)), 'item-not-found');
-  assert.is(cond(await iq(alice, 'get', `<query xmlns='${P}'><list name='a'/><list name='b'/></query>`)), 'bad-request');
+  assert.is(errorCondition(await iq(alice, 'get', `<query xmlns='${P}'><list name='nope'/></query>`)), 'item-not-found');
+  assert.is(errorCondition(await iq(alice, 'get', `<query xmlns='${P}'><list name='a'/><list name='b'/></query>`)), 'bad-request');
   assert.is((await iq(alice, 'set', `<query xmlns='${P}'><list name='nobob'/></query>`)).attrs.type, 'result');
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><list name='nobob'/></query>`)), 'item-not-found');
-  assert.is(cond(await iq(alice, 'get', `<query xmlns='${P}'><list name='nobob'/></query>`)), 'item-not-found');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><list name='nobob'/></query>`)), 'item-not-found');
+  assert.is(errorCondition(await iq(alice, 'get', `<query xmlns='${P}'><list name='nobob'/></query>`)), 'item-not-found');
   assert.equal(server.hookErrors, []);
 });
 
@@ -84,11 +68,11 @@ test('malformed sets → bad-request; unknown roster group → item-not-found; r
     `<query xmlns='${P}'><active name='a'/><default name='b'/></query>`,
     `<query xmlns='${P}'/>`,
   ];
-  for (const b of bad) assert.is(cond(await iq(alice, 'set', b)), 'bad-request', b);
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><list name='x'><item type='group' value='Enemies' action='deny' order='1'/></list></query>`)), 'item-not-found');
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><list name='urn:xmpp:blocking'><item action='deny' order='1'/></list></query>`)), 'not-acceptable');
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><active name='ghost'/></query>`)), 'item-not-found');
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><default name='ghost'/></query>`)), 'item-not-found');
+  for (const b of bad) assert.is(errorCondition(await iq(alice, 'set', b)), 'bad-request', b);
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><list name='x'><item type='group' value='Enemies' action='deny' order='1'/></list></query>`)), 'item-not-found');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><list name='urn:xmpp:blocking'><item action='deny' order='1'/></list></query>`)), 'not-acceptable');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><active name='ghost'/></query>`)), 'item-not-found');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><default name='ghost'/></query>`)), 'item-not-found');
 });
 
 test('active list per connection: outgoing message to a denied JID → not-acceptable, not delivered; other resource unaffected', async () => {
@@ -103,7 +87,7 @@ test('active list per connection: outgoing message to a denied JID → not-accep
   await alice.settle();
   const err = alice.expect((e) => e.attrs.id === 'm1');
   assert.is(err.attrs.type, 'error');
-  assert.is(cond(err), 'not-acceptable');
+  assert.is(errorCondition(err), 'not-acceptable');
   assert.is(err.attrs.from, 'bob@localhost');
   assert.equal(bodies(bob), []);
   // The other resource has no active list.
@@ -134,8 +118,8 @@ test('incoming: denied message and iq get → service-unavailable to the sender;
   bob.send(`<iq id='b3' to='alice@localhost/phone' type='get'><query xmlns='jabber:iq:version'/></iq>`);
   bob.send(`<iq id='b4' to='alice@localhost/phone' type='result'/>`);
   await bob.settle();
-  assert.is(cond(bob.expect((e) => e.attrs.id === 'b1')), 'service-unavailable');
-  assert.is(cond(bob.expect((e) => e.attrs.id === 'b3')), 'service-unavailable');
+  assert.is(errorCondition(bob.expect((e) => e.attrs.id === 'b1')), 'service-unavailable');
+  assert.is(errorCondition(bob.expect((e) => e.attrs.id === 'b3')), 'service-unavailable');
   assert.is(bob.nextElement((e) => e.attrs.id === 'b2' || e.attrs.id === 'b4'), undefined);
   // Presence: delivered through the router by a stand-in for the presence module.
   server.router.route(accOf(server, xml('presence', { from: 'bob@localhost/pc', to: 'alice@localhost/phone' })));
@@ -169,7 +153,7 @@ test('default list applies to sessions without an active list, from login on; co
   // This session reloads its effective list (it has no active list).
   alice.send(`<message id='m1' to='bob@localhost' type='chat'><body>x</body></message>`);
   await alice.settle();
-  assert.is(cond(alice.expect((e) => e.attrs.id === 'm1')), 'not-acceptable');
+  assert.is(errorCondition(alice.expect((e) => e.attrs.id === 'm1')), 'not-acceptable');
   // A new session starts with the default list.
   const alice2 = await login('alice@localhost/pc');
   bob.send(`<message to='alice@localhost/pc' type='chat'><body>hello pc</body></message>`);
@@ -177,12 +161,12 @@ test('default list applies to sessions without an active list, from login on; co
   await bob.settle();
   assert.equal(bodies(alice2), []);
   // alice/pc uses the default list → alice/phone may not change or decline it, nor delete it.
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><default name='open'/></query>`)), 'conflict');
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><default/></query>`)), 'conflict');
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><list name='nobob'/></query>`)), 'conflict');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><default name='open'/></query>`)), 'conflict');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><default/></query>`)), 'conflict');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><list name='nobob'/></query>`)), 'conflict');
   // Once alice/pc activates another list, the default is free to change.
   await iq(alice2, 'set', `<query xmlns='${P}'><active name='open'/></query>`);
-  assert.is(cond(await iq(alice, 'set', `<query xmlns='${P}'><list name='open'/></query>`)), 'conflict', 'open is active on pc');
+  assert.is(errorCondition(await iq(alice, 'set', `<query xmlns='${P}'><list name='open'/></query>`)), 'conflict', 'open is active on pc');
   assert.is((await iq(alice, 'set', `<query xmlns='${P}'><default/></query>`)).attrs.type, 'result');
   const names = await iq(alice, 'get', `<query xmlns='${P}'/>`);
   assert.is(names.getChild('query', P)!.getChild('default'), undefined);
@@ -210,7 +194,7 @@ test('pushes: every resource gets a list push on edit; a resource using the list
   await alice.settle();
   alice2.send(`<message id='m' to='bob@localhost' type='chat'><body>x</body></message>`);
   await alice2.settle();
-  assert.is(cond(alice2.expect((e) => e.attrs.id === 'm')), 'not-acceptable');
+  assert.is(errorCondition(alice2.expect((e) => e.attrs.id === 'm')), 'not-acceptable');
   assert.equal(bodies(bob), []);
   assert.equal(server.hookErrors, []);
 });
@@ -227,11 +211,11 @@ test('subscription and group items read the roster; presence-out denies directed
   carol.send(`<message id='c1' to='alice@localhost/phone' type='chat'><body>stranger</body></message>`);
   bob.send(`<message to='alice@localhost/phone' type='chat'><body>friend</body></message>`);
   await server.settle();
-  assert.is(cond(carol.expect((e) => e.attrs.id === 'c1')), 'service-unavailable');
+  assert.is(errorCondition(carol.expect((e) => e.attrs.id === 'c1')), 'service-unavailable');
   assert.equal(bodies(alice), ['friend']);
   alice.send(`<presence id='p1' to='bob@localhost/pc'/>`);
   await alice.settle();
-  assert.is(cond(alice.expect((e) => e.attrs.id === 'p1')), 'not-acceptable');
+  assert.is(errorCondition(alice.expect((e) => e.attrs.id === 'p1')), 'not-acceptable');
   assert.equal(server.hookErrors, []);
 });
 
@@ -248,7 +232,7 @@ test('offline storage honours the default list: denied → service-unavailable, 
   bob.send(`<message id='o1' to='alice@localhost' type='chat'><body>offline</body></message>`);
   carol.send(`<message id='o2' to='alice@localhost' type='chat'><body>offline</body></message>`);
   await server.settle();
-  assert.is(cond(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
+  assert.is(errorCondition(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
   assert.equal(stored.map((e) => e.attrs.id), ['o2']);
   assert.equal(carol.received(), []);
   assert.equal(server.hookErrors, []);
@@ -267,7 +251,7 @@ test('with the offline module (store at 50): the default list keeps a denied sen
   carol.send(`<message id='o2' to='alice@localhost' type='chat'><body>offline</body></message>`);
   await server.settle();
   assert.is(await server.storage.offline.count('localhost', 'localhost', 'alice'), 1);
-  assert.is(cond(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
+  assert.is(errorCondition(bob.expect((e) => e.attrs.id === 'o1')), 'service-unavailable');
   assert.equal(server.hookErrors, []);
 });
 

@@ -2,7 +2,8 @@
 // namespaces and malformed queries refused with not-acceptable, size limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTestServer, type TestClient } from '../../src/testing/index.ts';
+import type { TestClient } from '../../src/testing/index.ts';
+import { startKit } from '../helpers/test-kit.ts';
 import { privateStorage } from '../../src/ext/private/index.ts';
 import { NS } from '../../src/core/namespaces.ts';
 import type { XmlElement } from '../../src/core/xml/element.ts';
@@ -18,14 +19,8 @@ async function iq(c: TestClient, body: string): Promise<XmlElement> {
 }
 
 async function setup(maxSize?: number) {
-  const server = await createTestServer({ users: USERS, modules: [maxSize ? { module: privateStorage, options: { maxSize } } : privateStorage] });
-  const alice = server.connect();
-  await alice.login('alice@localhost/phone', 'a');
-  const alice2 = server.connect();
-  await alice2.login('alice@localhost/pc', 'a');
-  const bob = server.connect();
-  await bob.login('bob@localhost/pc', 'b');
-  return { server, alice, alice2, bob };
+  const { server, login } = await startKit({ users: USERS, modules: [maxSize ? { module: privateStorage, options: { maxSize } } : privateStorage] });
+  return { server, alice: await login('alice@localhost/phone'), alice2: await login('alice@localhost/pc'), bob: await login('bob@localhost/pc') };
 }
 
 test('set and get per namespace, across resources; unknown namespace returns the empty element', async () => {

@@ -11,6 +11,7 @@ import { defineModSlot, getModState, Effects } from '../../src/c2s/effects.ts';
 import * as h from '../../src/c2s/hooks.ts';
 import { stop } from '../../src/hooks/index.ts';
 import { Jid } from '../../src/core/jid.ts';
+import { resumeOn } from '../helpers/test-kit.ts';
 
 interface FakePresence {
   readonly show: string;
@@ -55,12 +56,8 @@ test('slots and priority move to the resuming connection; the old one keeps none
   alice.closeSocket();
   await alice.settle();
   const oldSid = alice.connection.sid;
-  const a2 = server.connect();
-  await a2.openStream();
-  await a2.authenticate('alice', 'a');
-  a2.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
-  await a2.settle();
-  a2.expect((e) => e.name === 'resumed');
+  const { c: a2, answer } = await resumeOn(server, 'alice', 'a', id);
+  assert.is(answer.name, 'resumed');
   assert.equal(a2.connection.getModState(presenceSlot), { show: 'away', seenBy: [] });
   assert.is(alice.connection.getModState(presenceSlot), undefined, 'moved, not shared');
   assert.is(server.sessions.entry(a2.connection.sid)?.priority, 7);

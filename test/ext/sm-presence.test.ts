@@ -9,6 +9,7 @@ import { presence, presenceSlot } from '../../src/ext/presence/index.ts';
 import { streamManagement, NS_SM } from '../../src/ext/stream-management/index.ts';
 import { createTestServer } from '../../src/testing/index.ts';
 import { USERS, befriend, login, presences, send } from './roster-helpers.ts';
+import { resumeOn } from '../helpers/test-kit.ts';
 
 async function setup() {
   const server = await createTestServer({ users: USERS, modules: [roster, presence, streamManagement] });
@@ -30,11 +31,8 @@ test('resume keeps the presence: no unavailable to contacts, state and priority 
   assert.equal(presences(bob), [], 'going dormant is not going offline');
   await send(bob, `<presence><show>dnd</show></presence>`);
 
-  const a2 = server.connect();
-  await a2.openStream();
-  await a2.authenticate('alice', 'a');
-  await send(a2, `<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
-  a2.expect((e) => e.name === 'resumed');
+  const { c: a2, answer } = await resumeOn(server, 'alice', 'a', id);
+  assert.is(answer.name, 'resumed');
   const got = a2.received().filter((e) => e.name === 'presence');
   assert.equal(got.map((e) => `${e.attrs.from}:${e.getChildText('show')}`), ['bob@localhost/pc:dnd']);
   assert.ok(alice.connection.closed);

@@ -12,6 +12,7 @@ import { NS } from '../../src/core/namespaces.ts';
 import { xml, type XmlElement } from '../../src/core/xml/element.ts';
 import * as h from '../../src/c2s/hooks.ts';
 import type { ModuleInstance } from '../../src/c2s/module.ts';
+import { resumeOn } from '../helpers/test-kit.ts';
 
 const USERS = { 'alice@localhost': 'a', 'bob@localhost': 'b', 'carol@localhost': 'c' };
 const PW: Record<string, string> = { alice: 'a', bob: 'b', carol: 'c' };
@@ -30,16 +31,6 @@ async function smLogin(server: TestServer, jid: string, resume = true): Promise<
   await c.settle();
   const en = c.expect((e) => e.name === 'enabled' && e.ns === NS_SM, '<enabled/>');
   return { c, id: en.attrs.id };
-}
-
-async function resumeOn(server: TestServer, user: string, previd: string, hv: number | string): Promise<{ c: TestClient; answer: XmlElement }> {
-  const c = server.connect();
-  await c.openStream();
-  await c.authenticate(user, PW[user]!);
-  c.send(`<resume xmlns='${NS_SM}' previd='${previd}' h='${hv}'/>`);
-  await c.settle();
-  const answer = c.expect((e) => e.ns === NS_SM && (e.name === 'resumed' || e.name === 'failed'), '<resumed/> or <failed/>');
-  return { c, answer };
 }
 
 const chat = (to: string, text: string) => `<message to='${to}' type='chat'><body>${text}</body></message>`;
@@ -243,7 +234,7 @@ test('socket killed → dormant (claimed) → resume on a new connection: unacke
   await bob.settle();
   assert.equal(bodies(slot(alice).buffer.map((a) => a.element)), ['m2', 'm3 while away']);
 
-  const { c: alice2, answer } = await resumeOn(server, 'alice', id!, 1);
+  const { c: alice2, answer } = await resumeOn(server, 'alice', 'a', id!, 1);
   assert.is(answer.name, 'resumed');
   assert.is(answer.attrs.previd, id);
   assert.is(answer.attrs.h, '1', 'alice had handled one stanza');
@@ -282,7 +273,7 @@ test('resume while the old socket is still attached: the old stream gets conflic
   bob.send(chat('alice@localhost/phone', 'unacked'));
   await bob.settle();
   alice.received();
-  const { c: alice2, answer } = await resumeOn(server, 'alice', id!, 0);
+  const { c: alice2, answer } = await resumeOn(server, 'alice', 'a', id!, 0);
   assert.is(answer.name, 'resumed');
   assert.equal(bodies(msgs(alice2)), ['unacked']);
   assert.is(alice.streamError, 'conflict');
@@ -307,7 +298,7 @@ test('stanzas arriving while the old connection hands over reach the new one aft
     },
     1,
   );
-  const { c: alice2, answer } = await resumeOn(server, 'alice', id!, 0);
+  const { c: alice2, answer } = await resumeOn(server, 'alice', 'a', id!, 0);
   assert.is(answer.name, 'resumed');
   await alice2.settle();
   assert.equal(bodies(msgs(alice2)), ['before', 'during']);
@@ -316,13 +307,13 @@ test('stanzas arriving while the old connection hands over reach the new one aft
 test('resume with an unknown id, a bad h, another user, or twice → <failed>', async () => {
   const { server } = await setup();
   const { id } = await smLogin(server, 'alice@localhost/phone');
-  let r = await resumeOn(server, 'alice', 'bogus-id', 0);
+  let r = await resumeOn(server, 'alice', 'a', 'bogus-id', 0);
   assert.is(r.answer.name, 'failed');
   assert.is(failedCondition(r.answer), 'item-not-found');
   assert.is(r.answer.attrs.h, undefined);
-  r = await resumeOn(server, 'alice', id!, 'x');
+  r = await resumeOn(server, 'alice', 'a', id!, 'x');
   assert.is(failedCondition(r.answer), 'bad-request');
-  r = await resumeOn(server, 'carol', id!, 0);
+  r = await resumeOn(server, 'carol', 'c', id!, 0);
   assert.is(failedCondition(r.answer), 'item-not-found', "carol cannot take alice's session");
   // After a failure the client may bind normally.
   await r.c.bind('fresh');
@@ -355,7 +346,7 @@ test('resume timeout → unavailable state ends, unacked messages re-routed to a
   assert.equal(bodies(got), ['unacked 1', 'unacked 2'], 're-routed, never dropped');
   assert.ok(got.every((m) => m.getChild('delay', NS.DELAY)?.text() === 'SM Storage'));
   await server.settle();
-  const r = await resumeOn(server, 'alice', id!, 0);
+  const r = await resumeOn(server, 'alice', 'a', id!, 0);
   assert.is(failedCondition(r.answer), 'item-not-found');
   assert.is(r.answer.attrs.h, '1', 'the stale h of the gone session');
 });
@@ -408,7 +399,7 @@ test('a stop request is claimed too; a second one while dormant terminates', asy
   assert.ok(carol.closed);
   assert.not.ok(carol.trailer);
   assert.is(carol.streamError, undefined);
-  const r = await resumeOn(server, 'carol', id!, 0);
+  const r = await resumeOn(server, 'carol', 'c', id!, 0);
   assert.is(r.answer.name, 'resumed');
 });
 
@@ -417,12 +408,12 @@ test('resume a resumed session again (chain); stanzas pinned to any earlier sid 
   const { c: a1, id } = await smLogin(server, 'alice@localhost/phone');
   a1.closeSocket();
   await a1.settle();
-  const { c: a2 } = await resumeOn(server, 'alice', id!, 0);
+  const { c: a2 } = await resumeOn(server, 'alice', 'a', id!, 0);
   a2.closeSocket();
   await a2.settle();
   bob.send(chat('alice@localhost/phone', 'to the chain'));
   await bob.settle();
-  const { c: a3, answer } = await resumeOn(server, 'alice', id!, 0);
+  const { c: a3, answer } = await resumeOn(server, 'alice', 'a', id!, 0);
   assert.is(answer.name, 'resumed');
   assert.equal(bodies(msgs(a3)), ['to the chain']);
   assert.equal(slot(a3).resumedFrom, [a1.connection.sid, a2.connection.sid]);

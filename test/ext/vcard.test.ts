@@ -1,7 +1,8 @@
 // XEP-0054 vcard-temp: set own, get own/other's, forbidden for others' cards, size limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTestServer, type TestClient } from '../../src/testing/index.ts';
+import type { TestClient } from '../../src/testing/index.ts';
+import { startKit } from '../helpers/test-kit.ts';
 import { vcard } from '../../src/ext/vcard/index.ts';
 import { NS } from '../../src/core/namespaces.ts';
 import type { XmlElement } from '../../src/core/xml/element.ts';
@@ -19,14 +20,8 @@ async function iq(c: TestClient, body: string): Promise<XmlElement> {
 }
 
 async function setup(options?: { maxSize: number }) {
-  const server = await createTestServer({ users: USERS, modules: [options ? { module: vcard, options } : vcard] });
-  const alice = server.connect();
-  await alice.login('alice@localhost/phone', 'a');
-  const alice2 = server.connect();
-  await alice2.login('alice@localhost/pc', 'a');
-  const bob = server.connect();
-  await bob.login('bob@localhost/pc', 'b');
-  return { server, alice, alice2, bob };
+  const { server, login } = await startKit({ users: USERS, modules: [options ? { module: vcard, options } : vcard] });
+  return { server, alice: await login('alice@localhost/phone'), alice2: await login('alice@localhost/pc'), bob: await login('bob@localhost/pc') };
 }
 
 test('set own vCard, read it back from another resource and from another user', async () => {

@@ -13,6 +13,7 @@ import { XmlElement, xml } from '../../src/core/xml/element.ts';
 import { serialize, escapeAttr } from '../../src/core/xml/serialize.ts';
 import { NS } from '../../src/core/namespaces.ts';
 import { sleep, withTimeout } from './wait.ts';
+import { EventQueue } from './event-queue.ts';
 
 /** What the client observes, in order: the parser's events, a parse failure, the socket close. */
 export type RawEvent = StreamEvent | { readonly type: 'parseError'; readonly error: Error } | { readonly type: 'close' };
@@ -86,14 +87,13 @@ let iqCounter = 0;
 
 /** A raw XMPP client connection (see module comment). */
 export class RawXmppClient {
+  private readonly events = new EventQueue<RawEvent>();
   /** Every event received, in order (also those already consumed). */
-  readonly log: RawEvent[] = [];
+  readonly log: RawEvent[] = this.events.log;
   /** Settles when the socket has closed. */
   readonly closed: Promise<void>;
   private socket: net.Socket;
   private parser = new StreamParser({ maxStanzaSize: 1 << 20 });
-  private readonly queue: RawEvent[] = [];
-  private wake: (() => void) | undefined;
   private isClosed = false;
   private markClosed!: () => void;
 
@@ -142,22 +142,9 @@ export class RawXmppClient {
 
   /** The next event, waiting at most `timeoutMs` (rejects on timeout). After the close, always `close`. */
   async next(timeoutMs = 3000): Promise<RawEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ev = this.queue.shift();
-      if (ev) return ev;
-      if (this.isClosed) return { type: 'close' };
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for data from the server; received so far: ${this.transcript()}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+    const ev = await this.events.next(timeoutMs, () => (this.isClosed ? { type: 'close' } : undefined));
+    if (ev === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for data from the server; received so far: ${this.transcript()}`);
+    return ev;
   }
 
   /** The next event, which must be an element. */
@@ -197,7 +184,7 @@ export class RawXmppClient {
   /** Events that arrive within `ms` (whatever they are), consumed. */
   async drain(ms: number): Promise<RawEvent[]> {
     await sleep(ms);
-    return this.queue.splice(0, this.queue.length);
+    return this.events.drain();
   }
 
   /** Send a stream header; return the server's header and features. */
@@ -300,9 +287,7 @@ export class RawXmppClient {
   }
 
   private push(ev: RawEvent): void {
-    this.log.push(ev);
-    this.queue.push(ev);
-    this.wake?.();
+    this.events.push(ev);
   }
 
   private readonly onData = (chunk: Buffer): void => {

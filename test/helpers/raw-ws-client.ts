@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { parseElement } from '../../src/core/xml/parse-element.ts';
 import type { XmlElement } from '../../src/core/xml/element.ts';
 import { withTimeout, sleep } from './wait.ts';
+import { EventQueue } from './event-queue.ts';
 
 /** What the server sent: an element, an unparsable message, or the WebSocket close. */
 export type WsEvent =
@@ -17,9 +18,8 @@ export type WsEvent =
 
 /** See the module comment. */
 export class RawWsClient {
-  readonly log: WsEvent[] = [];
-  private readonly queue: WsEvent[] = [];
-  private wake: (() => void) | undefined;
+  private readonly events = new EventQueue<WsEvent>();
+  readonly log: WsEvent[] = this.events.log;
   private closedCode: number | undefined;
 
   private constructor(private readonly ws: WebSocket) {
@@ -71,22 +71,9 @@ export class RawWsClient {
 
   /** The next event within `timeoutMs` (rejects on timeout). */
   async next(timeoutMs = 3000): Promise<WsEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ev = this.queue.shift();
-      if (ev) return ev;
-      if (this.closedCode !== undefined) return { type: 'close', code: this.closedCode };
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms; received: ${this.transcript()}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+    const ev = await this.events.next(timeoutMs, () => (this.closedCode === undefined ? undefined : { type: 'close', code: this.closedCode }));
+    if (ev === undefined) throw new Error(`timed out after ${timeoutMs} ms; received: ${this.transcript()}`);
+    return ev;
   }
 
   async expectElement(timeoutMs = 3000): Promise<XmlElement> {
@@ -121,8 +108,6 @@ export class RawWsClient {
   }
 
   private push(ev: WsEvent): void {
-    this.log.push(ev);
-    this.queue.push(ev);
-    this.wake?.();
+    this.events.push(ev);
   }
 }

@@ -3,10 +3,12 @@
  * WebSocket listeners with a self-signed certificate, accounts created up front.
  * @module
  */
-import { createServer, type ListenerConfig, type XmppServer } from '../../src/server.ts';
+import { createServer, type ListenerConfig, type ServerOptions, type XmppServer } from '../../src/server.ts';
 import { memoryStorage } from '../../src/storage/memory/index.ts';
 import { selfSignedCertificate, type PemCertificate } from '../../src/c2s/certificate.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { xmppSendElement } from '../../src/c2s/hooks.ts';
+import type { C2sContext } from '../../src/c2s/context.ts';
 
 let certificate: Promise<PemCertificate> | undefined;
 
@@ -23,6 +25,8 @@ export interface TestServerOptions {
   /** Accounts to create: `{ 'alice@localhost': 'secret' }`. */
   readonly users?: Readonly<Record<string, string>>;
   readonly domains?: readonly string[];
+  /** Modules enabled on every host type; default none. */
+  readonly modules?: ServerOptions['modules'];
 }
 
 /** A started server and its bound addresses. */
@@ -51,6 +55,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     domains: opts.domains ?? ['localhost'],
     listeners,
     storage: memoryStorage(),
+    ...(opts.modules && { modules: opts.modules }),
     // Quiet unless asked for (XMPP_BLOCKS_LOG=debug npx tsx test/interop/…).
     logger: createLogger((process.env.XMPP_BLOCKS_LOG as 'debug' | undefined) ?? 'silent'),
   });
@@ -72,4 +77,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     stop: () => server.stop(),
   };
+}
+
+/** The server-side context of each full JID's latest connection on `domain`, kept up to date by a hook on every element sent. */
+export function trackConnections(server: XmppServer, domain = 'localhost'): Map<string, C2sContext> {
+  const conns = new Map<string, C2sContext>();
+  server.hooks.add(xmppSendElement, domain, (_ef, p) => {
+    if (p.conn.jid?.resource) conns.set(p.conn.jid.toString(), p.conn);
+  });
+  return conns;
 }

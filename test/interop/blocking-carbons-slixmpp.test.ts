@@ -5,20 +5,11 @@
 // not-acceptable + <blocked/> error slixmpp parses, and bob's messages bounced.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer, type XmppServer } from '../../src/server.ts';
-import { memoryStorage } from '../../src/storage/memory/index.ts';
 import { blocking } from '../../src/ext/blocking/index.ts';
 import { carbons } from '../../src/ext/carbons/index.ts';
-import { testCertificate } from '../helpers/test-server.ts';
-import { runProcess, startProcess, type ChildHandle } from '../helpers/spawn.ts';
+import type { ChildHandle } from '../helpers/spawn.ts';
+import { haveSlixmpp, startSlixmpp, useStartTlsServer } from '../helpers/slixmpp.ts';
 import { RawXmppClient } from '../helpers/raw-client.ts';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./slixmpp_blocking_carbons.py', import.meta.url));
 
 interface SlixReport {
   event: string;
@@ -32,44 +23,15 @@ interface SlixReport {
   blocked?: boolean;
 }
 
-const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
-const slixmppAvailable = (await probe.exited).code === 0;
-
-if (!slixmppAvailable) {
-  console.warn(`blocking-carbons-slixmpp.test.ts skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip('slixmpp blocking/carbons interop (python3-slixmpp not installed)', () => {});
-} else {
-  let server: XmppServer | undefined;
-  let tmp: string | undefined;
-  let caFile: string;
-  let cert: string;
-
-  test.before(async () => {
-    const certificate = await testCertificate();
-    cert = certificate.cert;
-    server = createServer({
-      domains: ['localhost'],
-      listeners: [{ kind: 'tcp', port: 0, host: '127.0.0.1', tls: 'optional', certificate }],
-      storage: memoryStorage(),
-      modules: [blocking, carbons],
-    });
-    await server.start();
-    await server.users.add('alice@localhost', 'alice-secret');
-    await server.users.add('bob@localhost', 'bob-secret');
-    tmp = await mkdtemp(join(tmpdir(), 'slixmpp-blocking-'));
-    caFile = join(tmp, 'ca.pem');
-    await writeFile(caFile, cert);
-  });
-
-  test.after(async () => {
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+if (await haveSlixmpp('blocking-carbons-slixmpp.test.ts', 'slixmpp blocking/carbons interop')) {
+  const server = useStartTlsServer({ users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' }, modules: [blocking, carbons] }, 'slixmpp-blocking-');
 
   test('carbons and blocking with slixmpp plugins', async () => {
-    const { host, port } = server!.addresses()[0]!;
+    const { ts, caFile } = server();
+    const { host, port } = ts.address(0);
+    const cert = ts.certificate.cert;
     const slix = (resource: string) =>
-      startProcess(PYTHON, [SCRIPT, '--jid', `alice@localhost/${resource}`, '--password', 'alice-secret', '--host', host, '--port', String(port), '--cafile', caFile, '--timeout', '20'], { timeoutMs: 23_000 });
+      startSlixmpp('slixmpp_blocking_carbons.py', ['--jid', `alice@localhost/${resource}`, '--password', 'alice-secret', '--host', host, '--port', String(port), '--cafile', caFile, '--timeout', '20'], 23_000);
     const bob = await RawXmppClient.connect({ host, port });
     let a1: ChildHandle | undefined;
     let a2: ChildHandle | undefined;

@@ -6,17 +6,14 @@
 // Skipped with a message when python3-slixmpp is not installed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileURLToPath } from 'node:url';
 import { createServer, type XmppServer } from '../../src/server.ts';
 import { memoryStorage } from '../../src/storage/memory/index.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { mam } from '../../src/ext/mam/index.ts';
 import { userSendIq } from '../../src/c2s/hooks.ts';
-import { runProcess, startProcess, type ChildHandle } from '../helpers/spawn.ts';
+import type { ChildHandle } from '../helpers/spawn.ts';
+import { haveSlixmpp, startSlixmpp } from '../helpers/slixmpp.ts';
 import { RawXmppClient } from '../helpers/raw-client.ts';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./slixmpp_mam.py', import.meta.url));
 
 interface MamRow {
   id: string;
@@ -43,13 +40,7 @@ interface SlixReport {
   condition?: string;
 }
 
-const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
-const slixmppAvailable = (await probe.exited).code === 0;
-
-if (!slixmppAvailable) {
-  console.warn(`mam.test.ts skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip('slixmpp MAM interop (python3-slixmpp not installed)', () => {});
-} else {
+if (await haveSlixmpp('mam.test.ts', 'slixmpp MAM interop')) {
   let server: XmppServer;
   /** RSM `<after/>` values of alice's MAM queries, in order ('' = none). */
   const queries: string[] = [];
@@ -84,9 +75,7 @@ if (!slixmppAvailable) {
     try {
       await bob.login({ user: 'bob', password: 'bob-secret', resource: 'raw' });
       await carol.login({ user: 'carol', password: 'carol-secret', resource: 'raw' });
-      alice = startProcess(PYTHON, [SCRIPT, '--jid', 'alice@localhost/slix', '--password', 'alice-secret', '--host', host, '--port', String(port), '--timeout', '25'], {
-        timeoutMs: 30_000,
-      });
+      alice = startSlixmpp('slixmpp_mam.py', ['--jid', 'alice@localhost/slix', '--password', 'alice-secret', '--host', host, '--port', String(port), '--timeout', '25'], 30_000);
       const started = await alice.waitForJson<SlixReport>((r) => r.event === 'session_start', 10_000, 'session_start');
       assert.is(started.jid, 'alice@localhost/slix');
 

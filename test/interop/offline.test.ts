@@ -5,21 +5,12 @@
 // Needs the presence module (src/ext/presence: initial presence → userAvailable).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer, type XmppServer } from '../../src/server.ts';
-import { memoryStorage } from '../../src/storage/memory/index.ts';
 import { offline } from '../../src/ext/offline/index.ts';
 import { presence } from '../../src/ext/presence/index.ts';
-import { testCertificate } from '../helpers/test-server.ts';
-import { runProcess, startProcess, type ChildHandle } from '../helpers/spawn.ts';
+import type { ChildHandle } from '../helpers/spawn.ts';
+import { haveSlixmpp, startSlixmpp, useStartTlsServer } from '../helpers/slixmpp.ts';
 import { RawXmppClient } from '../helpers/raw-client.ts';
 import { sleep } from '../helpers/wait.ts';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./slixmpp_offline.py', import.meta.url));
 
 interface SlixReport {
   event: string;
@@ -32,42 +23,14 @@ interface SlixReport {
   delay_stamp?: string | null;
 }
 
-const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
-const slixmppAvailable = (await probe.exited).code === 0;
-
-if (!slixmppAvailable) {
-  console.warn(`offline.test.ts skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip('slixmpp offline delivery (python3-slixmpp not installed)', () => {});
-} else {
-  let server: XmppServer | undefined;
-  let tmp: string | undefined;
-  let caFile: string;
-  let cert: string;
-
-  test.before(async () => {
-    const certificate = await testCertificate();
-    cert = certificate.cert;
-    server = createServer({
-      domains: ['localhost'],
-      listeners: [{ kind: 'tcp', port: 0, host: '127.0.0.1', tls: 'optional', certificate }],
-      storage: memoryStorage(),
-      modules: [presence, offline],
-    });
-    await server.start();
-    await server.users.add('alice@localhost', 'alice-secret');
-    await server.users.add('bob@localhost', 'bob-secret');
-    tmp = await mkdtemp(join(tmpdir(), 'slixmpp-offline-'));
-    caFile = join(tmp, 'ca.pem');
-    await writeFile(caFile, cert);
-  });
-
-  test.after(async () => {
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+if (await haveSlixmpp('offline.test.ts', 'slixmpp offline delivery')) {
+  const started = useStartTlsServer({ users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' }, modules: [presence, offline] }, 'slixmpp-offline-');
 
   test('messages to offline bob are delivered when he logs in with slixmpp, with a delay stamp', async () => {
-    const { host, port } = server!.addresses()[0]!;
+    const { ts, caFile } = started();
+    const { server } = ts;
+    const { host, port } = ts.address(0);
+    const cert = ts.certificate.cert;
     const alice = await RawXmppClient.connect({ host, port });
     let bob: ChildHandle | undefined;
     try {
@@ -77,10 +40,10 @@ if (!slixmppAvailable) {
       alice.send(`<message to='bob@localhost' type='chat' id='off1'><body>first while you were away</body></message>`);
       alice.send(`<message to='bob@localhost' type='chat' id='off2'><body>second while you were away</body></message>`);
       const deadline = Date.now() + 5000;
-      while ((await server!.storage.offline.count('localhost', 'localhost', 'bob')) < 2 && Date.now() < deadline) await sleep(20);
-      assert.is(await server!.storage.offline.count('localhost', 'localhost', 'bob'), 2, 'both stored');
+      while ((await server.storage.offline.count('localhost', 'localhost', 'bob')) < 2 && Date.now() < deadline) await sleep(20);
+      assert.is(await server.storage.offline.count('localhost', 'localhost', 'bob'), 2, 'both stored');
 
-      bob = startProcess(PYTHON, [SCRIPT, '--jid', 'bob@localhost/slix', '--password', 'bob-secret', '--host', host, '--port', String(port), '--cafile', caFile, '--timeout', '15'], { timeoutMs: 18_000 });
+      bob = startSlixmpp('slixmpp_offline.py', ['--jid', 'bob@localhost/slix', '--password', 'bob-secret', '--host', host, '--port', String(port), '--cafile', caFile, '--timeout', '15'], 18_000);
       const started = await bob.waitForJson<SlixReport>((r) => r.event === 'session_start', 10_000, 'slixmpp session_start');
       assert.is(started.jid, 'bob@localhost/slix');
       const m1 = await bob.waitForJson<SlixReport>((r) => r.event === 'message' && r.id === 'off1', 5000, 'first offline message');
@@ -94,7 +57,7 @@ if (!slixmppAvailable) {
         assert.ok(stamp >= Math.floor(before / 1000) * 1000 - 1000 && stamp <= Date.now(), `stamp ${m.delay_stamp} is when it was stored`);
       }
       assert.is(m1.body, 'first while you were away');
-      assert.is(await server!.storage.offline.count('localhost', 'localhost', 'bob'), 0, 'popped');
+      assert.is(await server.storage.offline.count('localhost', 'localhost', 'bob'), 0, 'popped');
 
       // Now online: a live message, no delay.
       alice.send(`<message to='bob@localhost' type='chat' id='live'><body>welcome back</body></message>`);

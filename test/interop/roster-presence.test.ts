@@ -8,9 +8,6 @@
 // On a machine without slixmpp the slixmpp part is skipped with a message saying so.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type XmppServer } from '../../src/server.ts';
 import { memoryStorage } from '../../src/storage/memory/index.ts';
@@ -18,10 +15,9 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { roster } from '../../src/ext/roster/index.ts';
 import { presence } from '../../src/ext/presence/index.ts';
 import { testCertificate } from '../helpers/test-server.ts';
-import { runProcess, startProcess, type ChildHandle } from '../helpers/spawn.ts';
+import { runProcess, type ChildHandle } from '../helpers/spawn.ts';
+import { haveSlixmpp, startSlixmpp, writeCaFile, type CaFile } from '../helpers/slixmpp.ts';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./slixmpp_roster.py', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 interface SlixReport {
@@ -32,8 +28,7 @@ interface SlixReport {
 }
 
 let server: XmppServer;
-let tmp: string;
-let caFile: string;
+let ca: CaFile | undefined;
 let port: number;
 const hookErrors: unknown[] = [];
 
@@ -50,26 +45,18 @@ test.before(async () => {
   await server.start();
   for (const [jid, pw] of Object.entries({ 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret', 'xjs@localhost': 'xjs-secret' })) await server.users.add(jid, pw);
   port = server.addresses()[0]!.port;
-  tmp = await mkdtemp(join(tmpdir(), 'roster-interop-'));
-  caFile = join(tmp, 'ca.pem');
-  await writeFile(caFile, certificate.cert);
+  ca = await writeCaFile(certificate.cert, 'roster-interop-');
 });
 
 test.after(async () => {
   await server?.stop();
   assert.equal(hookErrors, [], 'no hook handler threw');
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await ca?.remove();
 });
 
-const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
-const slixmppAvailable = (await probe.exited).code === 0;
-
-if (!slixmppAvailable) {
-  console.warn(`roster-presence.test.ts: slixmpp part skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip('slixmpp subscription handshake (python3-slixmpp not installed)', () => {});
-} else {
+if (await haveSlixmpp('roster-presence.test.ts: slixmpp part', 'slixmpp subscription handshake')) {
   const slixmpp = (jid: string, password: string): ChildHandle =>
-    startProcess(PYTHON, [SCRIPT, '--jid', jid, '--password', password, '--port', String(port), '--cafile', caFile, '--timeout', '25'], { timeoutMs: 28_000 });
+    startSlixmpp('slixmpp_roster.py', ['--jid', jid, '--password', password, '--port', String(port), '--cafile', ca!.path, '--timeout', '25'], 28_000);
 
   const cmd = (c: ChildHandle, o: object) => c.writeLine(JSON.stringify(o));
   const subOf = (r: SlixReport, jid: string) => r.items?.[jid]?.subscription;
@@ -169,7 +156,7 @@ clearTimeout(hard);
 
 test('@xmpp/client: roster get, set with its push, versioned get, remove, bad-request', async () => {
   const child = await runProcess(process.execPath, ['--input-type=module', '-e', XMPP_JS], {
-    env: { NODE_EXTRA_CA_CERTS: caFile, XB_CONFIG: JSON.stringify({ service: `xmpp://127.0.0.1:${port}`, username: 'xjs', password: 'xjs-secret' }) },
+    env: { NODE_EXTRA_CA_CERTS: ca!.path, XB_CONFIG: JSON.stringify({ service: `xmpp://127.0.0.1:${port}`, username: 'xjs', password: 'xjs-secret' }) },
     cwd: REPO,
     timeoutMs: 25_000,
   });

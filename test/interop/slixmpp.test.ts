@@ -4,17 +4,10 @@
 // without it the file is skipped with a message saying so.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { runProcess, startProcess, type ChildHandle } from '../helpers/spawn.ts';
+import type { ChildHandle } from '../helpers/spawn.ts';
+import { haveSlixmpp, startSlixmpp, useStartTlsServer } from '../helpers/slixmpp.ts';
 import { RawXmppClient } from '../helpers/raw-client.ts';
 import { sleep } from '../helpers/wait.ts';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./slixmpp_client.py', import.meta.url));
 
 interface SlixReport {
   event: string;
@@ -30,42 +23,21 @@ interface SlixReport {
   text?: string;
 }
 
-const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
-const slixmppAvailable = (await probe.exited).code === 0;
-
-if (!slixmppAvailable) {
-  console.warn(`slixmpp.test.ts skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip('slixmpp interop (python3-slixmpp not installed)', () => {});
-} else {
-  let ts: TestServer;
-  let tmp: string;
-  let caFile: string;
-
-  test.before(async () => {
-    ts = await startTestServer({
-      listeners: [{ kind: 'tcp', tls: 'optional' }],
-      users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' },
-    });
-    tmp = await mkdtemp(join(tmpdir(), 'slixmpp-interop-'));
-    caFile = join(tmp, 'ca.pem');
-    await writeFile(caFile, ts.certificate.cert);
-  });
-
-  test.after(async () => {
-    await ts?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+if (await haveSlixmpp('slixmpp.test.ts', 'slixmpp interop')) {
+  const server = useStartTlsServer({ users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' } }, 'slixmpp-interop-');
 
   const slixmpp = (jid: string, password: string, ...extra: string[]): ChildHandle => {
+    const { ts, caFile } = server();
     const { host, port } = ts.address(0);
-    return startProcess(
-      PYTHON,
-      [SCRIPT, '--jid', jid, '--password', password, '--host', host, '--port', String(port), '--cafile', caFile, '--mechanism', 'SCRAM-SHA-256', '--timeout', '15', ...extra],
-      { timeoutMs: 18_000 },
+    return startSlixmpp(
+      'slixmpp_client.py',
+      ['--jid', jid, '--password', password, '--host', host, '--port', String(port), '--cafile', caFile, '--mechanism', 'SCRAM-SHA-256', '--timeout', '15', ...extra],
+      18_000,
     );
   };
 
   test('SCRAM-SHA-256 over STARTTLS: log in, then a message each way with a second account', async () => {
+    const { ts } = server();
     const bob = await RawXmppClient.connect(ts.address(0));
     const alice = slixmpp('alice@localhost/slix', 'alice-secret');
     try {

@@ -21,18 +21,14 @@ Commands (JSON lines on stdin):
 
 Run with /usr/bin/python3: Debian's packages are not importable from other interpreters.
 """
-import argparse
-import asyncio
-import json
 import os
 import sys
 
 import slixmpp
 from slixmpp.exceptions import IqError
 
-
-def report(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slixmpp_common import InteropClient, arguments, report, run  # noqa: E402
 
 
 def describe(result_msg):
@@ -50,20 +46,12 @@ def describe(result_msg):
     }
 
 
-class MamClient(slixmpp.ClientXMPP):
-    def __init__(self, jid, password, address):
-        super().__init__(jid, password, sasl_mech="SCRAM-SHA-1")
-        self.address = address
-        self.done = asyncio.Event()
-        self.register_plugin("xep_0030")
-        self.register_plugin("xep_0059")
-        self.register_plugin("xep_0297")
-        self.register_plugin("xep_0313")
-        self.register_plugin("xep_0359")
+class MamClient(InteropClient):
+    def __init__(self, args):
+        super().__init__(args.jid, args.password, "SCRAM-SHA-1", (args.host, args.port),
+                         plugins=["xep_0030", "xep_0059", "xep_0297", "xep_0313", "xep_0359"])
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("message", self.on_message)
-        self.add_event_handler("disconnected", self.on_disconnected)
-        self.add_event_handler("connection_failed", lambda exc: (report("connection_failed", error=str(exc)), self.done.set()))
 
     def on_session_start(self, _event):
         self.send_presence()
@@ -84,12 +72,14 @@ class MamClient(slixmpp.ClientXMPP):
             },
         )
 
-    def on_disconnected(self, reason):
-        report("disconnected", reason=str(reason))
-        self.done.set()
-
-    def open(self):
-        self.connect(self.address, use_ssl=False, force_starttls=False, disable_starttls=True)
+    async def on_command(self, cmd):
+        c = cmd.get("cmd")
+        if c == "send":
+            self.send_chat(cmd)
+        elif c == "retrieve":
+            await retrieve(self, cmd)
+        elif c == "iterate":
+            await iterate(self, cmd)
 
 
 async def retrieve(xmpp, cmd):
@@ -124,59 +114,6 @@ async def iterate(xmpp, cmd):
     report("mam_iterated", results=results)
 
 
-async def read_commands(xmpp):
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        line = line.strip()
-        if not line:
-            continue
-        cmd = json.loads(line)
-        c = cmd.get("cmd")
-        if c == "send":
-            msg = xmpp.make_message(mto=cmd["to"], mbody=cmd["body"], mtype="chat")
-            if cmd.get("id"):
-                msg["id"] = cmd["id"]
-            msg.send()
-        elif c == "retrieve":
-            await retrieve(xmpp, cmd)
-        elif c == "iterate":
-            await iterate(xmpp, cmd)
-        elif c == "quit":
-            break
-    xmpp.disconnect()
-
-
-async def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jid", required=True)
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--timeout", type=float, default=15.0)
-    args = parser.parse_args()
-
-    loop = asyncio.get_running_loop()
-
-    def hard_timeout():
-        report("timeout")
-        os._exit(3)
-
-    loop.call_later(args.timeout, hard_timeout)
-
-    xmpp = MamClient(args.jid, args.password, (args.host, args.port))
-    xmpp.open()
-    commands = asyncio.ensure_future(read_commands(xmpp))
-    await xmpp.done.wait()
-    commands.cancel()
-    report("exit")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
-    sys.stdout.flush()
-    os._exit(0)
+    args = arguments(cafile=False).parse_args()
+    run(args, lambda: MamClient(args))

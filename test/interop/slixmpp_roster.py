@@ -19,38 +19,22 @@ Commands (JSON lines on stdin):
 
 Run with /usr/bin/python3: Debian's packages are not importable from other interpreters.
 """
-import argparse
-import asyncio
-import json
 import os
 import sys
-from pathlib import Path
 
-import slixmpp
-
-
-def report(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slixmpp_common import InteropClient, arguments, report, run, withhold_channel_binding  # noqa: E402
 
 
-class RosterClient(slixmpp.ClientXMPP):
-    def __init__(self, jid, password):
-        super().__init__(jid, password, sasl_mech="SCRAM-SHA-256")
-        # No SCRAM channel-binding data: the GS2 flag is 'n' (see slixmpp_client.py).
-        mechanisms = self["feature_mechanisms"]
-        default_credentials = mechanisms.sasl_callback
-
-        def credentials(required, optional):
-            values = default_credentials(required, optional)
-            values.pop("channel_binding", None)
-            return values
-
-        mechanisms.sasl_callback = credentials
+class RosterClient(InteropClient):
+    def __init__(self, args):
+        super().__init__(args.jid, args.password, "SCRAM-SHA-256", (args.host, args.port), args.cafile)
+        # No SCRAM channel-binding data: the GS2 flag is 'n' (see slixmpp_common.py).
+        withhold_channel_binding(self)
         # The test answers subscription requests itself.
         # None = leave requests to us (False would auto-deny them).
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
-        self.done = asyncio.Event()
         self.add_event_handler("session_start", self.on_session_start)
         for kind in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
             self.add_event_handler("presence_" + kind, self.reporter(kind))
@@ -59,9 +43,6 @@ class RosterClient(slixmpp.ClientXMPP):
         self.add_event_handler("roster_update", lambda _iq: self.report_roster())
         self.add_event_handler("failed_auth", lambda f: report("failed_auth", condition=f["condition"]))
         self.add_event_handler("stream_error", lambda e: report("stream_error", condition=e["condition"], text=e["text"]))
-        self.add_event_handler("ssl_invalid_chain", self.on_invalid_chain)
-        self.add_event_handler("connection_failed", self.on_connection_failed)
-        self.add_event_handler("disconnected", self.on_disconnected)
 
     def reporter(self, kind):
         def handler(presence):
@@ -85,69 +66,14 @@ class RosterClient(slixmpp.ClientXMPP):
         report("session_start", jid=str(self.boundjid))
         self.report_roster()
 
-    def on_invalid_chain(self, exc):
-        report("ssl_invalid_chain", error=str(exc))
-        self.abort()
-
-    def on_connection_failed(self, exc):
-        report("connection_failed", error=str(exc))
-        self.done.set()
-
-    def on_disconnected(self, reason):
-        report("disconnected", reason=str(reason))
-        self.done.set()
-
-
-async def read_commands(xmpp):
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        line = line.strip()
-        if not line:
-            continue
-        cmd = json.loads(line)
+    async def on_command(self, cmd):
         if cmd.get("cmd") == "presence":
-            xmpp.send_presence(pto=cmd["to"], ptype=cmd["type"])
+            self.send_presence(pto=cmd["to"], ptype=cmd["type"])
             report("sent", to=cmd["to"], type=cmd["type"])
         elif cmd.get("cmd") == "roster":
-            xmpp.report_roster()
-        elif cmd.get("cmd") == "quit":
-            break
-    xmpp.disconnect()
-
-
-async def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jid", required=True)
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--cafile", required=True)
-    parser.add_argument("--timeout", type=float, default=20.0)
-    args = parser.parse_args()
-
-    loop = asyncio.get_running_loop()
-
-    def hard_timeout():
-        report("timeout")
-        os._exit(3)
-
-    loop.call_later(args.timeout, hard_timeout)
-
-    xmpp = RosterClient(args.jid, args.password)
-    xmpp.ca_certs = Path(args.cafile)
-    xmpp.connect((args.host, args.port), use_ssl=False, force_starttls=True, disable_starttls=False)
-    commands = asyncio.ensure_future(read_commands(xmpp))
-    await xmpp.done.wait()
-    commands.cancel()
-    report("exit")
+            self.report_roster()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
-    sys.stdout.flush()
-    os._exit(0)
+    args = arguments(timeout=20.0).parse_args()
+    run(args, lambda: RosterClient(args))

@@ -5,19 +5,13 @@
 // Skipped with a message when python3-slixmpp is not installed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileURLToPath } from 'node:url';
-import { createServer, type XmppServer } from '../../src/server.ts';
-import { memoryStorage } from '../../src/storage/memory/index.ts';
-import { createLogger } from '../../src/core/logger.ts';
 import { streamManagement, smSlot } from '../../src/ext/stream-management/index.ts';
-import * as h from '../../src/c2s/hooks.ts';
 import type { C2sContext } from '../../src/c2s/context.ts';
-import { runProcess, startProcess, type ChildHandle } from '../helpers/spawn.ts';
+import type { ChildHandle } from '../helpers/spawn.ts';
+import { haveSlixmpp, startSlixmpp } from '../helpers/slixmpp.ts';
 import { RawXmppClient } from '../helpers/raw-client.ts';
+import { startTestServer, trackConnections, type TestServer } from '../helpers/test-server.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./sm_slixmpp_client.py', import.meta.url));
 
 interface SlixReport {
   event: string;
@@ -29,45 +23,30 @@ interface SlixReport {
   body?: string;
 }
 
-const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
-const slixmppAvailable = (await probe.exited).code === 0;
-
-if (!slixmppAvailable) {
-  console.warn(`sm-slixmpp.test.ts skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip('slixmpp stream management interop (python3-slixmpp not installed)', () => {});
-} else {
-  let server: XmppServer;
-  const conns = new Map<string, C2sContext>();
+if (await haveSlixmpp('sm-slixmpp.test.ts', 'slixmpp stream management interop')) {
+  let ts: TestServer | undefined;
+  let conns: Map<string, C2sContext>;
 
   test.before(async () => {
-    server = createServer({
-      domains: ['localhost'],
-      listeners: [{ kind: 'tcp', tls: 'none', port: 0, host: '127.0.0.1' }],
+    ts = await startTestServer({
+      listeners: [{ kind: 'tcp', tls: 'none' }],
+      users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' },
       modules: [{ module: streamManagement, options: { resumeTimeout: 30_000 } }],
-      storage: memoryStorage(),
-      logger: createLogger((process.env.XMPP_BLOCKS_LOG as 'debug' | undefined) ?? 'silent'),
     });
-    await server.start();
-    await server.users.add('alice@localhost', 'alice-secret');
-    await server.users.add('bob@localhost', 'bob-secret');
-    server.hooks.add(h.xmppSendElement, 'localhost', (_ef, p) => {
-      if (p.conn.jid?.resource) conns.set(p.conn.jid.toString(), p.conn);
-    });
+    conns = trackConnections(ts.server);
   });
 
   test.after(async () => {
-    await server?.stop();
+    await ts?.stop();
   });
 
   test('slixmpp xep_0198: enable with resume, acks both ways, abort the TCP connection, resume; queued message once', async () => {
-    const { host, port } = server.addresses()[0]!;
+    const { host, port } = ts!.address(0);
     const bob = await RawXmppClient.connect({ host, port });
     let alice: ChildHandle | undefined;
     try {
       await bob.login({ user: 'bob', password: 'bob-secret', resource: 'raw' });
-      alice = startProcess(PYTHON, [SCRIPT, '--jid', 'alice@localhost/slix', '--password', 'alice-secret', '--host', host, '--port', String(port), '--timeout', '20'], {
-        timeoutMs: 25_000,
-      });
+      alice = startSlixmpp('sm_slixmpp_client.py', ['--jid', 'alice@localhost/slix', '--password', 'alice-secret', '--host', host, '--port', String(port), '--timeout', '20'], 25_000);
       const enabled = await alice.waitForJson<SlixReport>((r) => r.event === 'sm_enabled', 10_000, 'sm_enabled');
       assert.ok(enabled.id && enabled.id.length > 20, 'an SM id');
       assert.is(enabled.resume, true);

@@ -10,13 +10,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer as createNetServer, connect as netConnect, type Server as NetServer, type Socket } from 'node:net';
 import { client, xml, type XmppClient, type XmppElement } from '@xmpp/client';
-import { createServer, type XmppServer } from '../../src/server.ts';
-import { memoryStorage } from '../../src/storage/memory/index.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import type { XmppServer } from '../../src/server.ts';
 import { streamManagement, smSlot } from '../../src/ext/stream-management/index.ts';
-import * as h from '../../src/c2s/hooks.ts';
 import type { C2sContext } from '../../src/c2s/context.ts';
 import { waitFor, withTimeout, sleep } from '../helpers/wait.ts';
+import { startTestServer, trackConnections } from '../helpers/test-server.ts';
 
 interface SmApi {
   enabled: boolean;
@@ -37,22 +35,16 @@ let proxyPort = 0;
 const pairs = new Set<[Socket, Socket]>();
 const clients: SmClient[] = [];
 /** The server-side contexts by full JID (latest connection), captured by a hook. */
-const conns = new Map<string, C2sContext>();
+let conns: Map<string, C2sContext>;
 
 test.before(async () => {
-  server = createServer({
-    domains: ['localhost'],
-    listeners: [{ kind: 'tcp', tls: 'none', port: 0, host: '127.0.0.1' }],
+  const ts = await startTestServer({
+    listeners: [{ kind: 'tcp', tls: 'none' }],
+    users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' },
     modules: [{ module: streamManagement, options: { ackFreq: 1, resumeTimeout: 30_000 } }],
-    storage: memoryStorage(),
-    logger: createLogger((process.env.XMPP_BLOCKS_LOG as 'debug' | undefined) ?? 'silent'),
   });
-  await server.start();
-  await server.users.add('alice@localhost', 'alice-secret');
-  await server.users.add('bob@localhost', 'bob-secret');
-  server.hooks.add(h.xmppSendElement, 'localhost', (_ef, p) => {
-    if (p.conn.jid?.resource) conns.set(p.conn.jid.toString(), p.conn);
-  });
+  server = ts.server;
+  conns = trackConnections(server);
   const target = server.addresses()[0]!;
   // A TCP proxy whose connections the test can kill.
   proxy = createNetServer((down) => {

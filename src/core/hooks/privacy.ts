@@ -14,9 +14,13 @@
  * @module
  */
 import { defineHook } from '../../hooks/index.ts';
-import type { Acc } from '../acc.ts';
+import { Acc } from '../acc.ts';
+import { StanzaError } from '../errors.ts';
+import { errorAcc } from '../iq-handlers.ts';
 import type { Jid } from '../jid.ts';
-import type { XmlElement } from '../xml/element.ts';
+import type { Logger } from '../logger.ts';
+import { iqResult } from '../stanza.ts';
+import { xml, type XmlElement } from '../xml/element.ts';
 
 /**
  * The verdict: `allow`; `deny` (a privacy list denies it); `block` (the XEP-0191 blocklist
@@ -65,6 +69,14 @@ export function privacyJidMatches(rule: Jid, jid: Jid): boolean {
 }
 
 /**
+ * Stanzas between the user and their own account (any resource) or their own server are never
+ * filtered, by a privacy list or by the blocklist.
+ */
+export function isOwnAccountOrServer(user: Jid, peer: Jid): boolean {
+  return peer.domain === user.domain && (peer.local === user.local || (peer.local === '' && peer.resource === ''));
+}
+
+/**
  * Scratch key marking a stanza the server generated for the user on a privacy decision (an
  * error bounced back to the sender, a list push): the user's own incoming checks skip it, so a
  * list denying a contact does not also swallow the `not-acceptable` error about that contact.
@@ -81,6 +93,45 @@ export function markPrivacyBypass(acc: Acc): Acc {
 /** `true` when `acc` was marked with {@link markPrivacyBypass}. */
 export function isPrivacyBypass(acc: Acc): boolean {
   return acc.get(BYPASS_NS, BYPASS_KEY) === true;
+}
+
+/**
+ * Is an IQ addressed to `user`'s own account (`to` absent, i.e. the bare JID, or the bare JID
+ * written out)? Privacy and blocking IQs manage only the sender's own rules.
+ */
+export function isToOwnAccount(to: Jid, user: Jid): boolean {
+  return to.resource === '' && to.local === user.local && to.domain === user.domain;
+}
+
+/**
+ * The answer to a privacy or blocking IQ about the user's own rules: the result of `work`
+ * (`null`: an empty result) or its StanzaError; if `work` fails, `what` is logged and the answer
+ * is internal-server-error. Marked with {@link markPrivacyBypass}: the user's own rules must not
+ * swallow it.
+ */
+export function ownIqReply(acc: Acc, work: Promise<XmlElement | StanzaError | null>, logger: Logger, what: string): Promise<Acc> {
+  return work.then(
+    (res) => iqReply(acc, res),
+    (err: unknown) => {
+      logger.error({ err: String(err) }, what);
+      return iqReply(acc, new StanzaError('internal-server-error'));
+    },
+  );
+}
+
+function iqReply(acc: Acc, res: XmlElement | StanzaError | null): Acc {
+  if (res instanceof StanzaError) return markPrivacyBypass(errorAcc(acc, res));
+  const iq = acc.element.withAttrs({ from: acc.from.toString(), to: acc.to.toString() });
+  return markPrivacyBypass(Acc.fromElement(res === null ? iqResult(iq) : iqResult(iq, res), { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server' }));
+}
+
+/**
+ * A push of a rules change to one resource of the user (XEP-0016 §2.6, XEP-0191 §3.3): an IQ
+ * set from the user's bare JID, marked with {@link markPrivacyBypass}.
+ */
+export function ownPushAcc(user: Jid, id: string, payload: XmlElement, hostType: string, lserver: string): Acc {
+  const push = xml('iq', { type: 'set', id, from: user.toBareString(), to: user.toString() }, payload);
+  return markPrivacyBypass(Acc.fromElement(push, { from: user.bare(), to: user, hostType, lserver, origin: 'server' }));
 }
 
 /** What {@link answersForAll} needs from the session manager. */

@@ -13,11 +13,21 @@ import { Acc } from '../../core/acc.ts';
 import { Jid } from '../../core/jid.ts';
 import { StanzaError } from '../../core/errors.ts';
 import { errorAcc } from '../../core/iq-handlers.ts';
-import { isErrorStanza, iqResult } from '../../core/stanza.ts';
+import { isErrorStanza } from '../../core/stanza.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
 import { NS } from '../../core/namespaces.ts';
 import { offlineMessage, rosterInSubscription } from '../../core/server-hooks.ts';
-import { answersForAll, isPrivacyBypass, markPrivacyBypass, privacyCheckPacket, type PrivacyVerdict } from '../../core/hooks/privacy.ts';
+import {
+  answersForAll,
+  isOwnAccountOrServer,
+  isPrivacyBypass,
+  isToOwnAccount,
+  markPrivacyBypass,
+  ownIqReply,
+  ownPushAcc,
+  privacyCheckPacket,
+  type PrivacyVerdict,
+} from '../../core/hooks/privacy.ts';
 import { PRESENCE_CAST_TAG, type PresenceBlockingEvent } from '../../core/hooks/presence.ts';
 
 /** `urn:xmpp:blocking:errors` (XEP-0191 §3.5). */
@@ -56,10 +66,6 @@ function isBlocked(blocked: ReadonlySet<string>, peer: Jid): boolean {
   return peer.resource !== '' && (blocked.has(peer.toString()) || blocked.has(peer.domain + '/' + peer.resource));
 }
 
-function isSelf(user: Jid, peer: Jid): boolean {
-  return peer.domain === user.domain && (peer.local === user.local || (peer.local === '' && peer.resource === ''));
-}
-
 async function loadBlocked(env: ModuleEnv, user: Jid): Promise<Set<string>> {
   return new Set(await env.storage.privacy.getBlocklist(env.hostType, user.domain, user.local));
 }
@@ -76,12 +82,6 @@ function applyChange(blocked: ReadonlySet<string>, change: BlockingCast): Set<st
 
 function blockedError(): StanzaError {
   return new StanzaError('not-acceptable', { appCondition: xml('blocked', { xmlns: NS_BLOCKING_ERRORS }) });
-}
-
-function replyAcc(acc: Acc, res: XmlElement | StanzaError | null): Acc {
-  if (res instanceof StanzaError) return markPrivacyBypass(errorAcc(acc, res));
-  const iq = acc.element.withAttrs({ from: acc.from.toString(), to: acc.to.toString() });
-  return markPrivacyBypass(Acc.fromElement(res === null ? iqResult(iq) : iqResult(iq, res), { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server' }));
 }
 
 /** The `<item jid/>` list of a block/unblock request, normalised; `jid-malformed` for a bad JID. */
@@ -168,7 +168,7 @@ export const blocking = defineModule<BlockingOptions>({
     const outCheck = (ef: Effects, p: c2s.C2sStanzaParams): HookReturn<Effects> | undefined => {
       const blocked = getModState(p.conn, blockingSlot)?.blocked;
       const acc = p.acc;
-      if (blocked === undefined || !isBlocked(blocked, acc.to) || isSelf(p.conn.jid!, acc.to)) return;
+      if (blocked === undefined || !isBlocked(blocked, acc.to) || isOwnAccountOrServer(p.conn.jid!, acc.to)) return;
       // XEP-0191 §3.5: not routed; not-acceptable with <blocked/> back to the user.
       if (!isErrorStanza(acc.element)) ef.route(markPrivacyBypass(errorAcc(acc, blockedError())));
       return stop(ef);
@@ -176,7 +176,7 @@ export const blocking = defineModule<BlockingOptions>({
     const inCheck = (ef: Effects, p: c2s.C2sStanzaParams): HookReturn<Effects> | undefined => {
       const blocked = getModState(p.conn, blockingSlot)?.blocked;
       const acc = p.acc;
-      if (blocked === undefined || !isBlocked(blocked, acc.from) || isPrivacyBypass(acc) || isSelf(p.conn.jid!, acc.from)) return;
+      if (blocked === undefined || !isBlocked(blocked, acc.from) || isPrivacyBypass(acc) || isOwnAccountOrServer(p.conn.jid!, acc.from)) return;
       // XEP-0191 §3.3: presences vanish; messages and IQ get/set → service-unavailable (as if we had no account).
       const el = acc.element;
       const type = el.attrs.type;
@@ -208,14 +208,8 @@ export const blocking = defineModule<BlockingOptions>({
           const payload = el.getChildByNs(NS.BLOCKING);
           if (payload === undefined) return;
           const user = p.conn.jid!;
-          if (!(acc.to.resource === '' && acc.to.local === user.local && acc.to.domain === user.domain)) return;
-          return handleIq(env, ef, p.conn, user.bare(), type, payload).then(
-            (res) => stop(ef.route(replyAcc(acc, res))),
-            (err: unknown) => {
-              env.logger.error({ err: String(err) }, 'blocking IQ failed');
-              return stop(ef.route(replyAcc(acc, new StanzaError('internal-server-error'))));
-            },
-          );
+          if (!isToOwnAccount(acc.to, user)) return;
+          return ownIqReply(acc, handleIq(env, ef, p.conn, user.bare(), type, payload), env.logger, 'blocking IQ failed').then((reply) => stop(ef.route(reply)));
         },
         50,
       ),
@@ -229,8 +223,7 @@ export const blocking = defineModule<BlockingOptions>({
         ef.setModState(blockingSlot, { blocked: applyChange(state.blocked, change), requested: state.requested });
         if (state.requested) {
           const items = change.jids === 'all' ? [] : change.jids.map((jid) => xml('item', { jid }));
-          const push = xml('iq', { type: 'set', id: `block-push-${++pushSeq}`, from: user.toBareString(), to: user.toString() }, xml(change.kind, { xmlns: NS.BLOCKING }, ...items));
-          ef.route(markPrivacyBypass(Acc.fromElement(push, { from: user.bare(), to: user, hostType, lserver: conn.lserver!, origin: 'server' })));
+          ef.route(ownPushAcc(user, `block-push-${++pushSeq}`, xml(change.kind, { xmlns: NS.BLOCKING }, ...items), hostType, conn.lserver!));
         }
         return stop(ef);
       }),
@@ -239,7 +232,7 @@ export const blocking = defineModule<BlockingOptions>({
         offlineMessage,
         (acc, p) => {
           const user = p.to.bare();
-          if (isSelf(user, p.from)) return;
+          if (isOwnAccountOrServer(user, p.from)) return;
           return loadBlocked(env, user).then((blocked) => {
             if (!isBlocked(blocked, p.from)) return next(acc);
             if (!isErrorStanza(acc.element) && acc.type !== 'groupchat') env.router.route(errorAcc(acc, new StanzaError('service-unavailable')));
@@ -261,7 +254,7 @@ export const blocking = defineModule<BlockingOptions>({
           if (verdict !== 'allow') return stop(verdict);
           const user = p.user.bare();
           const peer = p.direction === 'out' ? p.to : p.from;
-          if (isSelf(user, peer)) return;
+          if (isOwnAccountOrServer(user, peer)) return;
           const conn = p.conn as C2sContext | undefined;
           const verdictOf = (blocked: ReadonlySet<string>) => (isBlocked(blocked, peer) ? stop<PrivacyVerdict>('block') : undefined);
           const cached = conn?.jid?.bareEquals(user) ? getModState(conn, blockingSlot)?.blocked : undefined;

@@ -9,17 +9,27 @@ import * as c2s from '../../c2s/hooks.ts';
 import { defineModSlot, getModState, type Effects } from '../../c2s/effects.ts';
 import type { C2sContext } from '../../c2s/context.ts';
 import { isPromise, next, stop, type HookReturn } from '../../hooks/index.ts';
-import { Acc } from '../../core/acc.ts';
+import type { Acc } from '../../core/acc.ts';
 import type { Jid } from '../../core/jid.ts';
 import { StanzaError } from '../../core/errors.ts';
 import { errorAcc } from '../../core/iq-handlers.ts';
-import { isErrorStanza, iqResult } from '../../core/stanza.ts';
+import { isErrorStanza } from '../../core/stanza.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
 import { NS } from '../../core/namespaces.ts';
 import { offlineMessage } from '../../core/server-hooks.ts';
 import { BLOCKLIST_NAME } from '../../core/storage/privacy-store.ts';
 import type { RosterItem } from '../../core/storage/roster-store.ts';
-import { answersForAll, isPrivacyBypass, markPrivacyBypass, privacyCheckPacket, type PrivacyVerdict } from '../../core/hooks/privacy.ts';
+import {
+  answersForAll,
+  isOwnAccountOrServer,
+  isPrivacyBypass,
+  isToOwnAccount,
+  markPrivacyBypass,
+  ownIqReply,
+  ownPushAcc,
+  privacyCheckPacket,
+  type PrivacyVerdict,
+} from '../../core/hooks/privacy.ts';
 import { compileList, evaluate, itemsToXml, KIND_BIT, kindBitOf, parseItems, type CompiledList } from './list.ts';
 
 export { type CompiledList } from './list.ts';
@@ -51,11 +61,6 @@ type PrivacyCast = { readonly kind: 'list'; readonly name: string } | { readonly
 
 const NAME = 'privacy';
 let pushSeq = 0;
-
-/** Stanzas between the user and their own account or server are never filtered. */
-function isSelf(user: Jid, peer: Jid): boolean {
-  return peer.domain === user.domain && (peer.local === user.local || (peer.local === '' && peer.resource === ''));
-}
 
 async function loadList(env: ModuleEnv, user: Jid, name: string): Promise<CompiledList | undefined> {
   const items = await env.storage.privacy.getList(env.hostType, user.domain, user.local, name);
@@ -105,13 +110,6 @@ function denyIn(env: ModuleEnv, ef: Effects, conn: C2sContext, acc: Acc): HookRe
       : el.name === 'iq' && (type === 'get' || type === 'set');
   if (bounce) env.router.route(errorAcc(acc, new StanzaError('service-unavailable')));
   return stop(ef);
-}
-
-function replyAcc(acc: Acc, res: XmlElement | StanzaError | null): Acc {
-  if (res instanceof StanzaError) return markPrivacyBypass(errorAcc(acc, res));
-  const iq = acc.element.withAttrs({ from: acc.from.toString(), to: acc.to.toString() });
-  const el = res === null ? iqResult(iq) : iqResult(iq, res);
-  return markPrivacyBypass(Acc.fromElement(el, { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server' }));
 }
 
 /** Does a session other than `sid` use list `name` (as its active list, or as the default when it has none)? */
@@ -222,7 +220,7 @@ export const privacy = defineModule<PrivacyOptions>({
       if (list === undefined) return;
       const user = p.conn.jid!;
       const acc = p.acc;
-      if (isSelf(user, acc.to)) return;
+      if (isOwnAccountOrServer(user, acc.to)) return;
       return then(decide(env, user, list, kindBitOf(acc.element, 'out'), acc.to), (v) => (v === 'deny' ? denyOut(ef, acc) : undefined));
     };
     const inCheck = (ef: Effects, p: c2s.C2sStanzaParams) => {
@@ -231,7 +229,7 @@ export const privacy = defineModule<PrivacyOptions>({
       const acc = p.acc;
       if (isPrivacyBypass(acc)) return;
       const user = p.conn.jid!;
-      if (isSelf(user, acc.from)) return;
+      if (isOwnAccountOrServer(user, acc.from)) return;
       return then(decide(env, user, list, kindBitOf(acc.element, 'in'), acc.from), (v) => (v === 'deny' ? denyIn(env, ef, p.conn, acc) : undefined));
     };
     const prio = opts.checkPriority;
@@ -257,16 +255,10 @@ export const privacy = defineModule<PrivacyOptions>({
           if (query === undefined) return;
           const user = p.conn.jid!;
           // Only the user's own lists: `to` absent (= own bare JID) or the own bare JID.
-          if (!(acc.to.resource === '' && acc.to.local === user.local && acc.to.domain === user.domain)) return;
+          if (!isToOwnAccount(acc.to, user)) return;
           const bare = user.bare();
           const work = type === 'get' ? handleGet(env, p.conn, bare, query) : handleSet(env, ef, p.conn, bare, query);
-          return work.then(
-            (res) => stop(ef.route(replyAcc(acc, res))),
-            (err: unknown) => {
-              env.logger.error({ err: String(err) }, 'privacy IQ failed');
-              return stop(ef.route(replyAcc(acc, new StanzaError('internal-server-error'))));
-            },
-          );
+          return ownIqReply(acc, work, env.logger, 'privacy IQ failed').then((reply) => stop(ef.route(reply)));
         },
         50,
       ),
@@ -278,8 +270,8 @@ export const privacy = defineModule<PrivacyOptions>({
         if (user === undefined || conn.state === 'closing' || conn.state === 'closed') return stop(ef);
         if (content.kind === 'list') {
           // XEP-0016 §2.6 push; the client acknowledges with a result to its bare JID (dropped there).
-          const push = xml('iq', { type: 'set', id: `privacy-push-${++pushSeq}`, from: user.toBareString(), to: user.toString() }, xml('query', { xmlns: NS.PRIVACY }, xml('list', { name: content.name })));
-          ef.route(markPrivacyBypass(Acc.fromElement(push, { from: user.bare(), to: user, hostType, lserver: conn.lserver!, origin: 'server' })));
+          const payload = xml('query', { xmlns: NS.PRIVACY }, xml('list', { name: content.name }));
+          ef.route(ownPushAcc(user, `privacy-push-${++pushSeq}`, payload, hostType, conn.lserver!));
         }
         const prev = getModState(conn, privacySlot);
         return effectiveState(env, user.bare(), prev?.active).then((state) => {
@@ -293,7 +285,7 @@ export const privacy = defineModule<PrivacyOptions>({
         offlineMessage,
         (acc, p) => {
           const user = p.to.bare();
-          if (isSelf(user, p.from)) return;
+          if (isOwnAccountOrServer(user, p.from)) return;
           return loadDefault(env, user).then(async (list) => {
             if (list === undefined) return next(acc);
             const v = await decide(env, user, list, KIND_BIT.message, p.from);
@@ -308,7 +300,7 @@ export const privacy = defineModule<PrivacyOptions>({
         if (verdict !== 'allow') return stop(verdict);
         const user = p.user.bare();
         const peer = p.direction === 'out' ? p.to : p.from;
-        if (isSelf(user, peer)) return;
+        if (isOwnAccountOrServer(user, peer)) return;
         const bit = kindBitOf(p.stanza, p.direction);
         const conn = p.conn as C2sContext | undefined;
         const deny = (v: 'allow' | 'deny') => (v === 'deny' ? stop<PrivacyVerdict>('deny') : undefined);
