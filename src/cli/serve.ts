@@ -13,7 +13,8 @@ import { createServer, type ListenerConfig, type ServerOptions } from '../server
 import { sqliteStorage } from '../storage/sqlite/index.ts';
 import { selfSignedCertificate, type PemCertificate } from '../c2s/certificate.ts';
 import { createLogger } from '../core/logger.ts';
-import { defaultModules } from '../ext/index.ts';
+import * as ext from '../ext/index.ts';
+import type { XmppModule } from '../c2s/module.ts';
 
 interface ServeConfig {
   port?: number;
@@ -27,6 +28,22 @@ interface ServeConfig {
   dynamicDomains?: ServerOptions['dynamicDomains'];
   /** The HTTP admin API (`{ "port": 5281, "token": "…" }`). */
   admin?: ServerOptions['admin'];
+  /** Module names (`["presence", "roster"]`), or `"default"` / `"none"`. */
+  modules?: string[] | 'default' | 'none';
+}
+
+/** `default`, `none`, or a comma-separated list of module names (see `src/ext/*`). */
+function selectModules(spec: string | readonly string[]): XmppModule<any>[] {
+  if (spec === 'default') return ext.defaultModules();
+  if (spec === 'none') return [];
+  const byName = new Map<string, XmppModule<any>>();
+  for (const v of Object.values(ext)) if (typeof v === 'object' && v !== null && (v as XmppModule).kind === 'xmpp-module') byName.set((v as XmppModule).name, v as XmppModule<any>);
+  const names = typeof spec === 'string' ? spec.split(',').map((n) => n.trim()).filter(Boolean) : spec;
+  return names.map((n) => {
+    const m = byName.get(n);
+    if (!m) throw new Error(`unknown module "${n}"; known: ${[...byName.keys()].sort().join(', ')}`);
+    return m;
+  });
 }
 
 async function loadCertificate(dataDir: string, domains: readonly string[]): Promise<PemCertificate> {
@@ -50,6 +67,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
       domain: { type: 'string' },
       config: { type: 'string' },
       'no-demo': { type: 'boolean' },
+      modules: { type: 'string' },
     },
     strict: true,
   });
@@ -73,7 +91,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
   // `xmpp-blocks domain add … --data DIR` reaches a running server within a second.
   const staticHostTypes = [...new Set(domains.map((d) => (typeof d === 'string' ? d : d.hostType)))];
   const dynamicDomains = file.dynamicDomains ?? { hostTypes: staticHostTypes };
-  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin, modules: defaultModules() });
+  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin, modules: selectModules(values.modules ?? file.modules ?? 'default') });
 
   const demoFile = join(opts.dataDir, 'demo-account.txt');
   const wantDemo = !values['no-demo'] && file.demoAccount !== false;
