@@ -9,6 +9,7 @@ import * as c2s from '../../c2s/hooks.ts';
 import { defineModSlot, type Effects } from '../../c2s/effects.ts';
 import type { C2sContext } from '../../c2s/context.ts';
 import { next, stop } from '../../hooks/index.ts';
+import { bind2EnableFeatures, bind2StreamFeatures } from '../../c2s/sasl2-hooks.ts';
 import { Acc } from '../../core/acc.ts';
 import type { Jid } from '../../core/jid.ts';
 import { StanzaError } from '../../core/errors.ts';
@@ -106,6 +107,16 @@ export const carbons = defineModule<CarbonsOptions>({
   slots: [carbonsSlot],
   hooks(_hostType, opts, env) {
     return [
+      // XEP-0386 §bind-request: carbons can be enabled inside Bind2's <bind/> (no answer element).
+      hook(bind2StreamFeatures, (vars) => next([...vars, NS.CARBONS]), 50),
+      hook(
+        bind2EnableFeatures,
+        (acc, p) => {
+          if (p.request.getChild('enable', NS.CARBONS) === undefined) return;
+          acc.effects.setModState(carbonsSlot, true).setInfo(CARBONS_INFO, true);
+        },
+        50,
+      ),
       // XEP-0280 §4: enable/disable, addressed to the own bare JID (or no `to`) or to the server.
       hook(
         c2s.userSendIq,

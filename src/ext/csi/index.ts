@@ -15,6 +15,7 @@ import type { Acc } from '../../core/acc.ts';
 import { stanzaKind } from '../../core/stanza.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
 import { next, stop, type HookReturn } from '../../hooks/index.ts';
+import { bind2EnableFeatures, bind2StreamFeatures } from '../../c2s/sasl2-hooks.ts';
 
 /** `urn:xmpp:csi:0` (XEP-0352). */
 export const NS_CSI = 'urn:xmpp:csi:0';
@@ -78,6 +79,24 @@ function hooks(_hostType: string, opts: CsiOptions, env: ModuleEnv) {
 
   return [
     hook(h.c2sStreamFeatures, (list, p) => (p.phase === 'postAuth' ? next([...list, xml('csi', { xmlns: NS_CSI })]) : undefined)),
+
+    // XEP-0386 §bind-request: the initial state inside Bind2's <bind/> (<inactive/> or <active/>;
+    // the last one wins if both are sent). No answer element.
+    hook(bind2StreamFeatures, (vars) => next([...vars, NS_CSI]), 50),
+    hook(
+      bind2EnableFeatures,
+      (acc, p) => {
+        let state: boolean | undefined;
+        for (const c of p.request.elements()) {
+          if (c.ns !== NS_CSI) continue;
+          if (c.name === 'inactive') state = false;
+          else if (c.name === 'active') state = true;
+        }
+        if (state === undefined) return;
+        acc.effects.setModState(csiSlot, state ? undefined : { active: false, buffer: [] });
+      },
+      50,
+    ),
 
     hook(
       h.userSendXmlel,

@@ -23,6 +23,11 @@
  *    when it handed over, so presence broadcasts no unavailable; at `rerouteUnackedMessages`
  *    it routes what it received after the hand-over through the router — to the new session,
  *    which owns the full JID by then, after the re-sent stanzas.
+ *
+ * Inline with SASL2/Bind2 (`c2s/sasl2-hooks.ts`): `<resume/>` inside `<authenticate/>` runs the
+ * same steps 1–3 on `sasl2Success` (priority 10, the user checked against the JID just
+ * authenticated) and answers inside `<success/>`; `<enable/>` inside Bind2's `<bind/>` runs the
+ * same enable on `bind2EnableFeatures` and answers inside `<bound/>`.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -31,12 +36,14 @@ import { defineModSlot, Effects, getModState, type SessionSnapshot, type Timeout
 import type { C2sContext } from '../../c2s/context.ts';
 import * as h from '../../c2s/hooks.ts';
 import type { Acc } from '../../core/acc.ts';
+import type { Jid } from '../../core/jid.ts';
 import { StreamError } from '../../core/errors.ts';
 import { NS } from '../../core/namespaces.ts';
 import { stanzaKind } from '../../core/stanza.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
 import { filterUnacknowledgedMessages, unacknowledgedMessage } from '../../core/hooks/stream-management.ts';
 import { isPromise, next, stop, type HookReturn } from '../../hooks/index.ts';
+import { bind2EnableFeatures, bind2StreamFeatures, sasl2StreamFeatures, sasl2Success } from '../../c2s/sasl2-hooks.ts';
 
 /** `urn:xmpp:sm:3` (XEP-0198). */
 export const NS_SM = 'urn:xmpp:sm:3';
@@ -114,6 +121,12 @@ export type SmResumeReply =
   | { readonly ok: false; readonly reason: 'not-resumable' }
   | { readonly ok: false; readonly reason: 'handled-count-too-high'; readonly sendCount: number };
 
+/** What {@link takeOver} found: a session handed over, a `<failed/>` answer, or an `h` beyond what the old session sent. */
+type ResumeOutcome =
+  | { readonly kind: 'ok'; readonly reply: SmHandOver & { readonly snapshot: SessionSnapshot }; readonly previd: string; readonly h: number }
+  | { readonly kind: 'failed'; readonly failed: XmlElement }
+  | { readonly kind: 'too-high'; readonly app: XmlElement };
+
 const U32 = 0x1_0000_0000;
 const H_RE = /^\d{1,10}$/;
 
@@ -174,23 +187,33 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
 
   // ---------------------------------------------------------------- enable
 
-  const enable = async (ef: Effects, conn: C2sContext, el: XmlElement): Promise<HookReturn<Effects>> => {
-    // XEP-0198 §3: after resource binding only; once per stream.
-    if ((conn.state !== 'established' && conn.state !== 'awaitingSession') || getModState(conn, smSlot) !== undefined) {
-      return stop(ef.socketSend(failed('unexpected-request')));
-    }
+  /**
+   * XEP-0198 §3 enable, shared by `<enable/>` on the stream and Bind2's inline `<enable/>`: a
+   * new state for connection `sid` (with a registered resumption id when asked) and the
+   * `<enabled/>` answer. The caller checks when enabling is allowed.
+   */
+  const newSession = async (sid: string, el: XmlElement): Promise<{ state: SmState; enabled: XmlElement }> => {
     const wantsResume = el.attrs.resume === 'true' || el.attrs.resume === '1';
     let smid: string | undefined;
     if (wantsResume) {
       smid = randomBytes(21).toString('base64');
-      await smids.register(ht, smid, conn.sid);
+      await smids.register(ht, smid, sid);
     }
     // XEP-0198 §5: the client's preferred maximum (seconds) is honoured when it is shorter.
     const clientMax = parseH(el.attrs.max);
     const resumeMs = clientMax !== undefined && clientMax > 0 && clientMax * 1000 < opts.resumeTimeout ? clientMax * 1000 : opts.resumeTimeout;
     const state: SmState = { smid, counterIn: 0, counterOut: 0, buffer: [], resumedFrom: [], handedOver: false, resumeMs };
-    const enabled = smid === undefined ? {} : { id: smid, resume: 'true', max: resumeMs === opts.resumeTimeout ? maxSeconds : String(resumeMs / 1000) };
-    return stop(ef.setModState(smSlot, state).socketSend(smEl('enabled', enabled)));
+    const attrs = smid === undefined ? {} : { id: smid, resume: 'true', max: resumeMs === opts.resumeTimeout ? maxSeconds : String(resumeMs / 1000) };
+    return { state, enabled: smEl('enabled', attrs) };
+  };
+
+  const enable = async (ef: Effects, conn: C2sContext, el: XmlElement): Promise<HookReturn<Effects>> => {
+    // XEP-0198 §3: after resource binding only; once per stream.
+    if ((conn.state !== 'established' && conn.state !== 'awaitingSession') || getModState(conn, smSlot) !== undefined) {
+      return stop(ef.socketSend(failed('unexpected-request')));
+    }
+    const { state, enabled } = await newSession(conn.sid, el);
+    return stop(ef.setModState(smSlot, state).socketSend(enabled));
   };
 
   // ---------------------------------------------------------------- ack
@@ -211,39 +234,62 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
 
   // ---------------------------------------------------------------- resume (new connection)
 
-  const resume = async (ef: Effects, conn: C2sContext, el: XmlElement): Promise<HookReturn<Effects>> => {
-    if (conn.state !== 'postAuth' || getModState(conn, smSlot) !== undefined) return stop(ef.socketSend(failed('unexpected-request')));
+  /**
+   * XEP-0198 §5 resume, shared by `<resume/>` on the stream and inside a SASL2
+   * `<authenticate/>`: look the id up, check the account (`me`: the authenticated user) and
+   * ask the old connection to hand its session over. `handled-count-too-high` is left to the
+   * caller (a stream error on the stream; a `<failed/>` inline).
+   */
+  const takeOver = async (sid: string, me: Jid | undefined, el: XmlElement): Promise<ResumeOutcome> => {
     const previd = el.attrs.previd;
     const hv = parseH(el.attrs.h);
-    if (previd === undefined || previd === '' || hv === undefined) return stop(ef.socketSend(failed('bad-request')));
+    if (previd === undefined || previd === '' || hv === undefined) return { kind: 'failed', failed: failed('bad-request') };
     const found = await smids.lookup(ht, previd);
-    if (found.kind === 'stale-h') return stop(ef.socketSend(failed('item-not-found', { h: String(found.h) })));
-    if (found.kind === 'not-found') return stop(ef.socketSend(failed('item-not-found')));
+    if (found.kind === 'stale-h') return { kind: 'failed', failed: failed('item-not-found', { h: String(found.h) }) };
+    if (found.kind === 'not-found') return { kind: 'failed', failed: failed('item-not-found') };
     const entry = env.sessions.entry(found.sid);
-    const me = conn.jid;
     // Only the same user may resume (the SM id is a bearer token, but not across accounts).
-    if (entry === undefined || me === undefined || !entry.jid.bareEquals(me)) return stop(ef.socketSend(failed('item-not-found')));
+    if (entry === undefined || me === undefined || !entry.jid.bareEquals(me)) return { kind: 'failed', failed: failed('item-not-found') };
     let reply: SmResumeReply;
     try {
-      reply = await entry.session.call<SmResumeReply>(SM_TAG, { kind: 'resume', h: hv, by: conn.sid } satisfies SmResumeRequest, opts.handoverTimeout);
+      reply = await entry.session.call<SmResumeReply>(SM_TAG, { kind: 'resume', h: hv, by: sid } satisfies SmResumeRequest, opts.handoverTimeout);
     } catch {
-      return stop(ef.socketSend(failed('item-not-found')));
+      return { kind: 'failed', failed: failed('item-not-found') };
     }
     if (!reply.ok) {
-      if (reply.reason === 'handled-count-too-high') {
-        const app = smEl('handled-count-too-high', { h: String(hv), 'send-count': String(reply.sendCount) });
-        return stop(ef.hardStop('sm-handled-count-too-high', new StreamError('undefined-condition', { appCondition: app })));
-      }
-      return stop(ef.socketSend(failed('item-not-found')));
+      if (reply.reason === 'handled-count-too-high') return { kind: 'too-high', app: smEl('handled-count-too-high', { h: String(hv), 'send-count': String(reply.sendCount) }) };
+      return { kind: 'failed', failed: failed('item-not-found') };
     }
-    await smids.register(ht, reply.smid, conn.sid);
-    const state: SmState = { smid: reply.smid, counterIn: reply.counterIn, counterOut: hv, buffer: [], resumedFrom: reply.resumedFrom, handedOver: false, resumeMs: reply.resumeMs };
-    ef.adoptSession({ ...reply.snapshot, priority: reply.priority })
-      .setModState(smSlot, state)
-      .socketSend(smEl('resumed', { xmlns: NS_SM, previd, h: String(reply.counterIn) }));
-    // Re-sent through the presend hook: counted and buffered again on this connection.
-    for (const acc of reply.unacked) ef.flush(withSmDelay(acc, reply.snapshot.lserver));
-    return stop(ef);
+    await smids.register(ht, reply.smid, sid);
+    return { kind: 'ok', reply, previd, h: hv };
+  };
+
+  /** Adopt the handed-over session on this connection; returns `<resumed/>` (the caller sends it first). */
+  const adopt = (ef: Effects, r: Extract<ResumeOutcome, { kind: 'ok' }>): XmlElement => {
+    const reply = r.reply;
+    const state: SmState = { smid: reply.smid, counterIn: reply.counterIn, counterOut: r.h, buffer: [], resumedFrom: reply.resumedFrom, handedOver: false, resumeMs: reply.resumeMs };
+    ef.adoptSession({ ...reply.snapshot, priority: reply.priority }).setModState(smSlot, state);
+    return smEl('resumed', { previd: r.previd, h: String(reply.counterIn) });
+  };
+
+  /** Re-send the unacked stanzas through the presend hook: counted and buffered again on this connection. */
+  const resend = (ef: Effects, r: Extract<ResumeOutcome, { kind: 'ok' }>): void => {
+    for (const acc of r.reply.unacked) ef.flush(withSmDelay(acc, r.reply.snapshot.lserver));
+  };
+
+  const resume = async (ef: Effects, conn: C2sContext, el: XmlElement): Promise<HookReturn<Effects>> => {
+    if (conn.state !== 'postAuth' || getModState(conn, smSlot) !== undefined) return stop(ef.socketSend(failed('unexpected-request')));
+    const r = await takeOver(conn.sid, conn.jid, el);
+    switch (r.kind) {
+      case 'failed':
+        return stop(ef.socketSend(r.failed));
+      case 'too-high':
+        return stop(ef.hardStop('sm-handled-count-too-high', new StreamError('undefined-condition', { appCondition: r.app })));
+      case 'ok':
+        ef.socketSend(adopt(ef, r));
+        resend(ef, r);
+        return stop(ef);
+    }
   };
 
   // ---------------------------------------------------------------- hand-over (old connection)
@@ -301,6 +347,59 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
 
   return [
     hook(h.c2sStreamFeatures, (list, p) => (p.phase === 'postAuth' ? next([...list, smEl('sm')]) : undefined)),
+
+    // XEP-0198 §inline / XEP-0388: <sm/> in SASL2's <inline/> (resumption inside <authenticate/>),
+    // and XEP-0386: urn:xmpp:sm:3 in Bind2's inline features (enable inside <bind/>).
+    hook(sasl2StreamFeatures, (list) => next([...list, smEl('sm')]), 50),
+    hook(bind2StreamFeatures, (vars) => next([...vars, NS_SM]), 50),
+
+    // Inline <resume/> (priority 10, before Bind2 at 50): the same look-up and hand-over as on the
+    // stream; <resumed/> inside <success/> and Bind2 is skipped. On failure <failed/> goes into
+    // <success/> and Bind2 (if requested) binds a new session.
+    hook(
+      sasl2Success,
+      (acc, p) => {
+        if (acc.session !== 'none' || acc.failure !== undefined) return;
+        const el = p.request.getChild('resume', NS_SM);
+        if (el === undefined) return;
+        return takeOver(p.conn.sid, p.jid, el).then((r) => {
+          switch (r.kind) {
+            case 'failed':
+              acc.success.push(r.failed);
+              return next(acc);
+            case 'too-high':
+              // The old session is left as it is (dormant; re-routed at its timeout): no stream error
+              // after a successful authentication, the client is told the resumption failed.
+              acc.success.push(smEl('failed', {}, xml('undefined-condition', { xmlns: NS_STANZAS }), r.app));
+              return next(acc);
+            case 'ok': {
+              acc.success.push(adopt(acc.effects, r));
+              resend(acc.effects, r);
+              acc.session = 'resumed';
+              acc.jid = r.reply.snapshot.jid;
+              return next(acc);
+            }
+          }
+        });
+      },
+      10,
+    ),
+
+    // Inline <enable/> inside Bind2's <bind/>: <enabled/> inside <bound/>. The connection is still
+    // pre-session here (the session opens when the bind's effects apply), so no state check.
+    hook(
+      bind2EnableFeatures,
+      (acc, p) => {
+        const el = p.request.getChild('enable', NS_SM);
+        if (el === undefined || getModState(p.conn, smSlot) !== undefined) return;
+        return newSession(p.conn.sid, el).then(({ state, enabled }) => {
+          acc.effects.setModState(smSlot, state);
+          acc.bound.push(enabled);
+          return next(acc);
+        });
+      },
+      50,
+    ),
 
     hook(
       h.userSendXmlel,
