@@ -5,7 +5,6 @@
  * STARTTLS is a fake upgrade: it flips `isSecure()` and resets the parser.
  * @module
  */
-import { StreamError } from '../core/errors.ts';
 import { NS } from '../core/namespaces.ts';
 import type { XmlElement } from '../core/xml/element.ts';
 import { escapeAttr, serialize } from '../core/xml/serialize.ts';
@@ -103,14 +102,19 @@ export class MemoryTransport implements XmppTransport {
   }
 
   #feed(bytes: Uint8Array): void {
+    const parser = this.#parser;
     let events: StreamEvent[];
     try {
-      events = this.#parser.push(bytes);
-    } catch (err) {
-      this.#events?.onStreamError(err instanceof StreamError ? err : new StreamError('not-well-formed', String(err)));
-      return;
+      events = parser.push(bytes);
+    } catch {
+      // Reported below from `error`, like a fault after some events of the chunk.
+      events = [];
     }
     for (const ev of events) this.#events?.onStreamEvent(ev);
+    // After the events completed before it (the server answers a header first). A parser
+    // replaced or reset meanwhile (STARTTLS, SASL success) dropped that stream's bytes.
+    const err = parser.error;
+    if (err !== undefined && parser === this.#parser && !this.#closed) this.#events?.onStreamError(err);
   }
 
   // ------------------------------------------------------------ XmppTransport

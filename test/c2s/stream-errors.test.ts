@@ -132,13 +132,38 @@ test('policy-violation: a second stream header outside awaitingStream', async ()
   const server = await createTestServer();
   const c = server.connect();
   await c.openStream();
-  // The framer reads a nested `<stream:stream>` as the start of a stanza, so the event is
-  // injected here: what is tested is the connection's answer to a header in the wrong state.
+  // Only the start tag: the parser reports it at once, without waiting for a close tag.
+  c.sendStreamHeader();
+  await c.settle();
+  assertStreamError(c, 'policy-violation');
+  assert.is(c.headers, 1, 'no second header from the server');
+});
+
+test('policy-violation: a second stream header as an injected event (the connection alone)', async () => {
+  const server = await createTestServer();
+  const c = server.connect();
+  await c.openStream();
   const header = xml('stream', { xmlns: 'http://etherx.jabber.org/streams', to: 'localhost', version: '1.0' });
   c.transport.clientInject({ type: 'streamStart', header, contentNs: 'jabber:client' });
   await c.settle();
   assertStreamError(c, 'policy-violation');
   assert.is(c.headers, 1, 'no second header from the server');
+});
+
+test('not-well-formed: header and broken stanza in one packet → our header first, then the error', async () => {
+  const server = await createTestServer();
+  const c = server.connect();
+  c.send(`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message><body>hi</body></foo>`);
+  await c.settle();
+  assertStreamError(c, 'not-well-formed');
+  assert.is(c.headers, 1, 'the server answered the header');
+  const wire = c.transport.wire;
+  assert.ok(wire[0]!.startsWith('<stream:stream'), `header first: ${wire.join('')}`);
+  const errAt = wire.findIndex((s) => s.includes('not-well-formed'));
+  assert.ok(errAt > 0, `then the stream error: ${wire.join('')}`);
+  assert.is(wire[wire.length - 1], '</stream:stream>');
+  // The header was processed as the client's (features offered), not skipped by the error.
+  assert.equal(c.received().map((e) => e.name), ['features', 'error']);
 });
 
 test('connection-timeout: nothing arrives within the pre-session state timeout', async () => {

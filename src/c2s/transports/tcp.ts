@@ -11,8 +11,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { ChannelBindingType, TransportEvents, XmppTransport } from '../transport.ts';
-import { StreamParser } from '../../core/xml/stream-parser.ts';
-import { StreamError } from '../../core/errors.ts';
+import { StreamParser, type StreamEvent } from '../../core/xml/stream-parser.ts';
 import type { XmlElement } from '../../core/xml/element.ts';
 import { escapeAttr, serialize } from '../../core/xml/serialize.ts';
 import { NS } from '../../core/namespaces.ts';
@@ -262,14 +261,12 @@ export class TcpTransport implements XmppTransport {
       const delay = this.#opts.shaper.update(chunk.length);
       if (delay > 0) this.#shaperPause(delay);
     }
-    let events;
+    let events: StreamEvent[];
     try {
       events = this.#parser.push(chunk);
-    } catch (err) {
-      this.#pump.streamError(err instanceof StreamError ? err : new StreamError('internal-server-error'));
-      this.#socket.removeListener('data', this.#onData);
-      this.#pump.drain();
-      return;
+    } catch {
+      // Reported below from `error`, like a fault after some events of the chunk.
+      events = [];
     }
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
@@ -280,6 +277,13 @@ export class TcpTransport implements XmppTransport {
         this.#starttlsRequested = true;
         break;
       }
+    }
+    // The events completed before a fault go first (the c2s answers a header before the
+    // error); a fault after `<starttls/>` is in bytes we discard anyway.
+    const err = this.#parser.error;
+    if (err !== undefined && !this.#starttlsRequested) {
+      this.#pump.streamError(err);
+      this.#socket.removeListener('data', this.#onData);
     }
     this.#pump.drain();
   };

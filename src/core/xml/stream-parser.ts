@@ -20,6 +20,12 @@ export type StreamEvent =
    * `xml:lang`, `id`…). `contentNs` is the default namespace the header declares. The parser
    * does **not** reject a wrong root or content namespace: the c2s answers with its own
    * header first, then sends `<invalid-namespace/>` (RFC 6120 §4.9.3.10).
+   *
+   * A top-level start tag with the root's qualified name arriving without {@link
+   * StreamParser.reset} (a second header) is also reported as `streamStart`, as soon as its
+   * start tag is complete; whether that is allowed is the c2s's call (it answers
+   * `policy-violation`). The parser stays usable: that header opens a new stream (new root,
+   * new scope), exactly as if `reset()` had been called just before it.
    */
   | { type: 'streamStart'; header: XmlElement; contentNs: string | undefined }
   /**
@@ -69,9 +75,16 @@ export class StreamParser {
   }
 
   /**
-   * Feed bytes; returns the events completed by this chunk, in order. Throws
-   * {@link StreamError}; after a throw the parser stays failed (further calls rethrow the same
-   * error), and events completed earlier in the failing chunk are not returned.
+   * Feed bytes; returns the events completed by this chunk, in order.
+   *
+   * On malformed input the parser fails for good and records the {@link StreamError} in
+   * {@link error}. Events completed *before* the fault in the same chunk are not lost (a
+   * header and a bad stanza in one TCP read: the c2s must still answer the header first):
+   * - if the failing chunk completed events, `push()` returns them and does not throw;
+   * - otherwise (and on any call after the failure) it throws {@link error}.
+   *
+   * So a caller delivers the returned events, then checks {@link error}; a caller that only
+   * catches still sees every error, at the latest on its next `push()`.
    */
   push(chunk: Uint8Array): StreamEvent[] {
     if (this.failure) throw this.failure;
@@ -81,9 +94,14 @@ export class StreamParser {
       this.framer.push(chunk);
     } catch (e) {
       this.failure = e instanceof StreamError ? e : new StreamError('internal-server-error', String(e));
-      throw this.failure;
+      if (events.length === 0) throw this.failure;
     }
     return events;
+  }
+
+  /** The error the parser failed with, if it failed (see {@link push}). */
+  get error(): StreamError | undefined {
+    return this.failure;
   }
 
   /**
@@ -94,7 +112,9 @@ export class StreamParser {
     this.framer.reset();
     this.scope = EMPTY_SCOPE;
     this.qname = '';
-    // A failed parser stays failed (push() rethrows): the connection is being torn down.
+    // Whatever failed belonged to the old stream, like the partial data dropped above (e.g.
+    // garbage pipelined after `<starttls/>`, which RFC 6120 §5.4.3.3 says to discard).
+    this.failure = undefined;
   }
 
   private readonly onFrame = (kind: FrameKind, bytes: Uint8Array): void => {

@@ -127,10 +127,12 @@ tcp('parse errors → onStreamError (not-well-formed, policy-violation), nothing
     const t = await accepted.next();
     const rec = new Recorder();
     t.attach(rec);
-    // Header first: StreamParser.push drops events completed earlier in a failing chunk.
-    client.write(HEADER);
+    // Header, a good stanza and a bad one in one read: what came before the fault is
+    // delivered first, then the error, then nothing (the `<presence/>` after it is lost).
+    client.write(HEADER + "<message id='ok'/>" + bad + '<presence/>');
     assert.is((await rec.next()).type, 'streamStart');
-    client.write("<message id='ok'/>" + bad + '<presence/>');
+    const ok = await rec.next();
+    assert.ok(ok.type === 'element' && ok.element.attrs.id === 'ok', JSON.stringify(ok));
     const e = await rec.next();
     assert.is(e.type, 'streamError');
     if (e.type === 'streamError') {

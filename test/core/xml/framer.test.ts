@@ -177,4 +177,30 @@ test('sink errors propagate and fail the framer', () => {
   assert.throws(() => f.push(Buffer.from(' ')), (e: StreamError) => e.condition === 'bad-namespace-prefix');
 });
 
+test('a top-level start tag with the root qname is a header frame, at once, under any chunking', () => {
+  const second = `<stream:stream xmlns:stream="http://etherx.jabber.org/streams" to='c.d'>`;
+  const input = `${HEADER}<a/>${second}<b/></stream:stream>`;
+  const expected: Frame[] = [
+    [FrameKind.Header, HEADER],
+    [FrameKind.Stanza, '<a/>'],
+    [FrameKind.Header, second],
+    [FrameKind.Stanza, '<b/>'],
+    [FrameKind.End, '</stream:stream>'],
+  ];
+  for (const c of ['whole', 'bytes', [3], [7, 1, 2]] as const) assert.equal(frames(input, c as 'whole'), expected, String(c));
+  // Reported with no further input (the peer now waits for our answer).
+  assert.equal(frames(`${HEADER}${second}`, 'bytes').map((x) => x[0]), [FrameKind.Header, FrameKind.Header]);
+  // Self-closing second header: the header, then the end of the (empty) stream.
+  assert.equal(frames(`${HEADER}<stream:stream/>`).map((x) => x[0]), [FrameKind.Header, FrameKind.Header, FrameKind.End]);
+  // Only the exact qname, only at stanza level.
+  assert.equal(frames(`${HEADER}<stream:streamx/><stream:stream2 a='1'></stream:stream2><b><stream:stream/></b>`).map((x) => x[0]), [
+    FrameKind.Header,
+    FrameKind.Stanza,
+    FrameKind.Stanza,
+    FrameKind.Stanza,
+  ]);
+  // Fragment mode has no root: nothing is a header.
+  assert.equal(frames('<stream:stream/>', 'whole', { fragment: true }), [[FrameKind.Stanza, '<stream:stream/>']]);
+});
+
 test.run();

@@ -19,6 +19,8 @@ function fails(input: string, condition: string, opts = {}): StreamError {
   const p = new StreamParser(opts);
   try {
     feed(p, input);
+    // Events completed before the fault were returned; the error is then on `error`.
+    if (p.error) throw p.error;
   } catch (e) {
     assert.instance(e, StreamError, String(e));
     assert.is((e as StreamError).condition, condition, `${JSON.stringify(input)}: ${(e as Error).message}`);
@@ -130,7 +132,7 @@ test('invalid UTF-8 → not-well-formed (RFC 6120 §11.6: unsupported-encoding o
   fails(`<?xml version="1.0" encoding="ISO-8859-1"?>${HEADER}`, 'unsupported-encoding');
 });
 
-test('after a throw the parser stays failed and rethrows the same error', () => {
+test('after a throw the parser stays failed and rethrows the same error, until reset()', () => {
   const p = new StreamParser();
   feed(p, HEADER);
   let first: unknown;
@@ -146,8 +148,11 @@ test('after a throw the parser stays failed and rethrows the same error', () => 
   } catch (e) {
     assert.is(e, first);
   }
+  assert.is(p.error, first);
+  // reset() starts a new stream: the old stream's failure is forgotten with its bytes.
   p.reset();
-  assert.throws(() => p.push(Buffer.from(HEADER)), (e: unknown) => e === first);
+  assert.is(p.error, undefined);
+  assert.equal(feed(p, HEADER).map((e) => e.type), ['streamStart']);
 });
 
 test('reset(): a fresh header after STARTTLS / SASL success', () => {
@@ -156,8 +161,56 @@ test('reset(): a fresh header after STARTTLS / SASL success', () => {
   p.reset();
   const ev = feed(p, `<?xml version='1.0'?><stream:stream xmlns="jabber:client" xmlns:stream="${NS.STREAMS}" version="1.0"><iq type="set" id="b"><bind xmlns="${NS.BIND}"/></iq>`, 3);
   assert.equal(ev.map((e) => e.type), ['streamStart', 'element']);
-  // Without reset() a second header is just the start of an unfinished stanza.
-  assert.equal(feed(new StreamParser(), `${HEADER}<stream:stream xmlns:stream="${NS.STREAMS}">`).length, 1);
+});
+
+test('a second header without reset() is reported as soon as its start tag is complete', () => {
+  // RFC 6120 allows a new header only after STARTTLS / SASL success; the c2s decides what an
+  // unexpected one means (policy-violation), so the parser must report it, not wait for a
+  // close tag that never comes.
+  for (const chunk of [Infinity, 1, 5]) {
+    const p = new StreamParser();
+    const ev = feed(p, `${HEADER}<message id="1"/><stream:stream xmlns="jabber:client" xmlns:stream="${NS.STREAMS}" to="other.example" version="1.0">`, chunk);
+    assert.equal(ev.map((e) => e.type), ['streamStart', 'element', 'streamStart'], `chunk ${chunk}`);
+    const second = ev[2]!;
+    if (second.type !== 'streamStart') return;
+    assert.is(second.header.ns, NS.STREAMS);
+    assert.is(second.header.attrs.to, 'other.example');
+    assert.is(second.contentNs, NS.CLIENT);
+    // The parser stays usable: the second header opens a new stream, like one after reset().
+    assert.equal(feed(p, '<presence/></stream:stream>', chunk).map((e) => e.type), ['element', 'streamEnd'], `chunk ${chunk}`);
+  }
+  // Self-closing: a header and the end of that (empty) stream.
+  assert.equal(feed(new StreamParser(), `${HEADER}<stream:stream xmlns:stream="${NS.STREAMS}"/>`).map((e) => e.type), ['streamStart', 'streamStart', 'streamEnd']);
+  // The root's qualified name, exactly: other prefixes or longer names are ordinary stanzas.
+  const p = new StreamParser();
+  const ev = feed(p, `${HEADER}<stream:streams xmlns:stream="${NS.STREAMS}"/><x:stream xmlns:x="${NS.STREAMS}"/><stream/><a><stream:stream/></a>`);
+  assert.equal(ev.map((e) => e.type), ['streamStart', 'element', 'element', 'element', 'element']);
+  // A header whose root is unprefixed: `<stream>` is then the header's name.
+  const q = new StreamParser();
+  assert.equal(feed(q, `<stream xmlns="${NS.STREAMS}"><stream xmlns="${NS.STREAMS}">`).map((e) => e.type), ['streamStart', 'streamStart']);
+});
+
+test('events completed before a fault in the same chunk are returned; the error follows', () => {
+  const p = new StreamParser();
+  // A header and a malformed stanza in one TCP read: the c2s must see the header first.
+  const ev = p.push(Buffer.from(`${HEADER}<message id="1"/><message><body>x</bodyy></message><presence/>`));
+  assert.equal(ev.map((e) => e.type), ['streamStart', 'element']);
+  const err = p.error;
+  assert.instance(err, StreamError);
+  assert.is(err!.condition, 'not-well-formed');
+  // The parser stays failed: the next push throws that same error.
+  assert.throws(() => p.push(Buffer.from('<presence/>')), (e: unknown) => e === err);
+  // A chunk that fails before completing any event throws at once, as before.
+  const q = new StreamParser();
+  assert.throws(() => q.push(Buffer.from('<!DOCTYPE x>')), (e: unknown) => e instanceof StreamError && e.condition === 'restricted-xml');
+  assert.is(q.error?.condition, 'restricted-xml');
+  // Size limit and builder errors behave alike.
+  const r = new StreamParser({ maxStanzaSize: 200 });
+  assert.equal(r.push(Buffer.from(`${HEADER}<a/><b>${'x'.repeat(300)}</b>`)).map((e) => e.type), ['streamStart', 'element']);
+  assert.is(r.error?.condition, 'policy-violation');
+  const u = new StreamParser();
+  assert.equal(u.push(Buffer.from(`${HEADER}<p:a/>`)).map((e) => e.type), ['streamStart']);
+  assert.is(u.error?.condition, 'bad-namespace-prefix');
 });
 
 test('events from one chunk come in order; text with newlines/indentation is preserved', () => {
