@@ -1,11 +1,12 @@
 /**
  * SASL PLAIN (RFC 4616): one message `[authzid] NUL authcid NUL passwd`, checked against the
- * SCRAM keys in the {@link AuthStore} by recomputing `StoredKey` ({@link verifyPassword}).
+ * SCRAM keys in the {@link AuthStore} by recomputing `StoredKey` ({@link verifyPasswordAsync}:
+ * PBKDF2 on the libuv pool, not on the event loop).
  * @module
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { deriveCredentials, verifyPassword, type StoredCredentials } from '../../core/auth/scram.ts';
+import { deriveCredentials, verifyPasswordAsync, type StoredCredentials } from '../../core/auth/scram.ts';
 import { authzidMatches, prepareUsername } from './identity.ts';
 import type { SaslContext, SaslMechanism, SaslStart, SaslStep } from './types.ts';
 
@@ -41,7 +42,7 @@ async function plainStep(ctx: SaslContext, message: Buffer): Promise<SaslStep> {
   const creds = await ctx.authStore.getCredentials(ctx.hostType, ctx.domain, user);
   // An unknown user costs the same PBKDF2 run as a wrong password, so response times do not
   // tell an attacker which accounts exist.
-  const ok = verifyPassword(creds ?? (dummyCreds ??= deriveCredentials(randomBytes(16).toString('hex'), { hashes: ['sha256'] })), password);
+  const ok = await verifyPasswordAsync(creds ?? (dummyCreds ??= deriveCredentials(randomBytes(16).toString('hex'), { hashes: ['sha256'] })), password);
   if (!creds || !ok) return { kind: 'failure', condition: 'not-authorized', user };
   if (authzid !== '' && !authzidMatches(authzid, user, ctx.domain)) {
     return { kind: 'failure', condition: 'invalid-authzid', user };

@@ -3,8 +3,11 @@
  *
  * better-sqlite3 is synchronous and each COMMIT costs a WAL append: measured 9.4k rows/s in
  * autocommit vs 67k rows/s inside one transaction (reference/dependencies.md §4). So writes are
- * queued and run together in one transaction every `delayMs` or as soon as `maxBatch` are
- * queued. Each caller's Promise settles only after the COMMIT: resolved with its operation's
+ * queued and run together in one transaction as soon as the event loop has handled the I/O
+ * that is ready (a `setImmediate`, the default), after `delayMs` if one is set, or as soon as
+ * `maxBatch` are queued. Under load one loop turn reads many connections, so a burst shares one
+ * COMMIT; when the server is idle a write is committed within the same turn, so no connection
+ * waits on a timer. Each caller's Promise settles only after the COMMIT: resolved with its operation's
  * result, or rejected when its operation threw or the transaction failed. Nothing reported
  * stored can be lost by killing the process (WAL + synchronous=NORMAL survives a process crash;
  * an OS crash may lose the last commits, as documented by SQLite).
@@ -18,7 +21,13 @@ import type Database from 'better-sqlite3';
 
 /** Tuning for {@link GroupCommitter}. */
 export interface GroupCommitOptions {
-  /** Longest a write waits for companions, in ms (default 2). */
+  /**
+   * Longest a write waits for companions, in ms. Default 0: flush from a `setImmediate`, i.e.
+   * right after the current event-loop turn. A timer only adds latency: the batch already grows
+   * with the load, since a busy turn queues more writes (measured with MAM + inbox under
+   * saturation: ~680 rows per COMMIT; at 2,000 msg/s the message p50 halved against the former
+   * 2 ms timer — docs/benchmarks.md, "MAM and inbox throughput").
+   */
   readonly delayMs?: number;
   /**
    * Queue length that triggers an immediate flush (default 1000). Bigger batches dirty fewer
@@ -38,6 +47,7 @@ interface Pending {
 export class GroupCommitter {
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private readonly delayMs: number;
   private readonly maxBatch: number;
   private readonly batchTx: (batch: Pending[], results: { ok: boolean; value: unknown }[]) => void;
@@ -45,7 +55,7 @@ export class GroupCommitter {
   private closed = false;
 
   constructor(db: Database.Database, private readonly opts: GroupCommitOptions | false = {}) {
-    this.delayMs = opts === false ? 0 : opts.delayMs ?? 2;
+    this.delayMs = opts === false ? 0 : opts.delayMs ?? 0;
     this.maxBatch = opts === false ? 1 : opts.maxBatch ?? 1000;
     this.batchTx = db.transaction((batch: Pending[], results: { ok: boolean; value: unknown }[]) => {
       for (const p of batch) {
@@ -76,9 +86,16 @@ export class GroupCommitter {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+      else if (this.delayMs > 0) this.timer ??= setTimeout(this.onTimer, this.delayMs);
+      else this.immediate ??= setImmediate(this.onTimer);
     });
   }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.flush();
+  };
 
   /** Number of queued, uncommitted writes. */
   get pending(): number {
@@ -90,6 +107,10 @@ export class GroupCommitter {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
+    }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
     }
     if (this.queue.length === 0) return;
     const batch = this.queue;

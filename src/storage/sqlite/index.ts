@@ -38,8 +38,9 @@ export interface SqliteStorage extends Storage {
  *
  * - WAL + `synchronous=NORMAL` + `busy_timeout`; schema migrations run on open, and a file
  *   from a newer version is refused ({@link SchemaTooNewError}).
- * - Per-message writes (MAM append, offline push, inbox upsert, account register / password
- *   change) are group-committed: their Promise resolves after the batch's COMMIT.
+ * - Per-message writes (MAM append, offline push, every inbox write, account register /
+ *   password change) are group-committed — flushed once the current event-loop turn is done —
+ *   and their Promise resolves after the batch's COMMIT. Inbox reads commit queued writes first.
  * - `sessions` and `smIds` are in-memory: both describe live connections of this process and
  *   are meaningless after a restart (every client reconnects), so persisting them would only
  *   cost a write per login. A cluster uses a shared adapter (Redis) instead.

@@ -12,6 +12,7 @@ interface Row {
 }
 
 const COLS = 'id, peer, peer_resource, direction, timestamp, origin_id, xml';
+const INSERT = `INSERT INTO mam_messages (domain, owner, ${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 function toMessage(r: Row): MamMessage {
   return {
@@ -31,7 +32,7 @@ export class SqliteMamStore implements MamStore {
   append(_ht: string, domain: string, user: string, m: MamMessage): Promise<void> {
     return this.d.writes.run(() => {
       this.d
-        .stmt(`INSERT INTO mam_messages (domain, owner, ${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .stmt(INSERT)
         .run(domain, user, m.id, m.peer, m.peerResource, m.direction, m.timestamp, m.originId ?? null, m.xml);
     });
   }
