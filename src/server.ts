@@ -22,7 +22,7 @@ import { IqHandlerRegistry } from './core/iq-handlers.ts';
 import { XmppRouter } from './core/router.ts';
 import { SessionManager } from './core/session-manager.ts';
 import { Jid } from './core/jid.ts';
-import { deriveCredentials } from './core/auth/scram.ts';
+import { deriveCredentialsAsync } from './core/auth/scram.ts';
 import { removeUserEverywhere, type Storage } from './core/storage/index.ts';
 import { memoryStorage } from './storage/memory/index.ts';
 import { C2sConnection, machineFor } from './c2s/connection.ts';
@@ -281,7 +281,7 @@ export function createServer(options: ServerOptions): XmppServer {
   const users: UserAdmin = {
     async add(jid, password) {
       const { j, hostType } = await parseAccount(jid);
-      if (!(await storage.auth.register(hostType, j.domain, j.local, deriveCredentials(password)))) throw new Error(`account ${j.bare()} exists`);
+      if (!(await storage.auth.register(hostType, j.domain, j.local, await deriveCredentialsAsync(password)))) throw new Error(`account ${j.bare()} exists`);
     },
     async remove(jid) {
       const { j, hostType } = await parseAccount(jid);
@@ -290,7 +290,7 @@ export function createServer(options: ServerOptions): XmppServer {
     },
     async setPassword(jid, password) {
       const { j, hostType } = await parseAccount(jid);
-      if (!(await storage.auth.setCredentials(hostType, j.domain, j.local, deriveCredentials(password)))) throw new Error(`no account ${j.bare()}`);
+      if (!(await storage.auth.setCredentials(hostType, j.domain, j.local, await deriveCredentialsAsync(password)))) throw new Error(`no account ${j.bare()}`);
     },
     async exists(jid) {
       const { j, hostType } = await parseAccount(jid);

@@ -28,21 +28,15 @@
  * for operators whose clients never use SCRAM-SHA-512.
  * @module
  */
-import { pbkdf2, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { promisify } from 'node:util';
-import {
-  DEFAULT_SCRAM_ITERATIONS, SCRAM_HASHES, preparePassword, scramKeysFromSalted, type ScramHash, type ScramKeys, type StoredCredentials,
-} from '../core/auth/scram.ts';
+import { SCRAM_HASHES, deriveCredentialsAsync, preparePassword, type ScramHash } from '../core/auth/scram.ts';
 import { Jid } from '../core/jid.ts';
 import { removeUserEverywhere, type Storage } from '../core/storage/storage.ts';
 import { sqliteStorage } from '../storage/sqlite/index.ts';
 
-const pbkdf2Async = promisify(pbkdf2);
-const DIGEST_LEN: Record<ScramHash, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 /** Where the CLI reads and writes; tests inject their own streams. */
 export interface UserCommandOptions {
@@ -69,22 +63,6 @@ const USAGE = `Usage:
 /** The database file the server and the CLI share under a data directory. */
 export function databasePath(dataDir: string): string {
   return join(dataDir, 'xmpp-blocks.sqlite');
-}
-
-/** SCRAM credentials for `hashes`, derived off the main thread (same result as `deriveCredentials`). */
-export async function deriveCredentialsAsync(
-  password: string, iterations = DEFAULT_SCRAM_ITERATIONS, hashes: readonly ScramHash[] = SCRAM_HASHES,
-): Promise<StoredCredentials> {
-  const prepared = Buffer.from(preparePassword(password), 'utf8');
-  const entries = await Promise.all(
-    hashes.map(async (hash): Promise<[ScramHash, ScramKeys]> => {
-      const salt = randomBytes(16);
-      const salted = await pbkdf2Async(prepared, salt, iterations, DIGEST_LEN[hash], hash);
-      const { storedKey, serverKey } = scramKeysFromSalted(hash, salted);
-      return [hash, { salt: salt.toString('base64'), iterations, storedKey: storedKey.toString('base64'), serverKey: serverKey.toString('base64') }];
-    }),
-  );
-  return { scram: Object.fromEntries(entries) };
 }
 
 /** An account JID: a localpart and a domain, no resource. Throws a message for the operator. */
@@ -178,7 +156,7 @@ export async function userCommand(args: string[], opts: UserCommandOptions): Pro
       case 'add':
       case 'passwd': {
         const jid = parseAccountJid(target);
-        const creds = await deriveCredentialsAsync(checkPassword(password), opts.iterations, hashes);
+        const creds = await deriveCredentialsAsync(checkPassword(password), { iterations: opts.iterations, hashes });
         const ht = await hostTypeOf(st, jid.domain);
         const ok = sub === 'add' ? await st.auth.register(ht, jid.domain, jid.local, creds) : await st.auth.setCredentials(ht, jid.domain, jid.local, creds);
         if (!ok) {
@@ -235,7 +213,7 @@ async function importAccounts(
   const one = async (lineNo: number, jidText: string, pw: string | undefined): Promise<void> => {
     try {
       const jid = parseAccountJid(jidText);
-      const creds = await deriveCredentialsAsync(checkPassword(pw), opts.iterations, opts.hashes);
+      const creds = await deriveCredentialsAsync(checkPassword(pw), { iterations: opts.iterations, hashes: opts.hashes });
       let ht = hostTypes.get(jid.domain);
       if (!ht) hostTypes.set(jid.domain, (ht = hostTypeOf(st, jid.domain)));
       if (await st.auth.register(await ht, jid.domain, jid.local, creds)) created++;

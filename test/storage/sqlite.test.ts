@@ -227,4 +227,20 @@ misc('a second connection reads while the group-commit writer runs, and never bl
   }
 });
 
+misc('an inbox read sees upserts that are still queued in the group commit (not awaited)', async () => {
+  const s = sqliteStorage({ path: freshPath() });
+  try {
+    const pending: Promise<unknown>[] = [];
+    for (let i = 1; i <= 3; i++) {
+      pending.push(s.inbox.upsert('ht', 'example.com', 'alice', { remoteJid: 'bob@example.com', msgId: `m${i}`, xml: `<message id='m${i}'/>`, timestamp: i, unread: 'increment' }));
+    }
+    const entry = await s.inbox.getEntry('ht', 'example.com', 'alice', 'bob@example.com');
+    assert.is(entry?.unread, 3);
+    assert.is(entry?.msgId, 'm3');
+    await Promise.all(pending);
+  } finally {
+    await s.close();
+  }
+});
+
 misc.run();

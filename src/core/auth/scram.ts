@@ -7,7 +7,12 @@
  * @module
  */
 import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import { saslprep } from '@mongodb-js/saslprep';
+
+// PBKDF2 on libuv's thread pool: a derivation costs milliseconds of CPU, which must not block
+// the event loop of a running server (logins, account creation) and parallelises bulk imports.
+const pbkdf2Async = promisify(pbkdf2);
 
 /** Hash functions we derive SCRAM credentials for. */
 export type ScramHash = 'sha1' | 'sha256' | 'sha512';
@@ -85,14 +90,29 @@ export async function verifyPasswordAsync(creds: StoredCredentials, password: st
   for (const hash of ['sha256', 'sha512', 'sha1'] as const) {
     const k = creds.scram[hash];
     if (!k) continue;
-    const salted = await new Promise<Buffer>((resolve, reject) =>
-      pbkdf2(Buffer.from(prepared, 'utf8'), Buffer.from(k.salt, 'base64'), k.iterations, DIGEST_LEN[hash], hash, (err, key) => (err ? reject(err) : resolve(key))),
-    );
+    const salted = await pbkdf2Async(Buffer.from(prepared, 'utf8'), Buffer.from(k.salt, 'base64'), k.iterations, DIGEST_LEN[hash], hash);
     const { storedKey } = scramKeysFromSalted(hash, salted);
     const expected = Buffer.from(k.storedKey, 'base64');
     return expected.length === storedKey.length && timingSafeEqual(expected, storedKey);
   }
   return false;
+}
+
+/** {@link deriveCredentials} with every PBKDF2 run on the thread pool (account creation, bulk import). */
+export async function deriveCredentialsAsync(
+  password: string,
+  opts: { iterations?: number; hashes?: readonly ScramHash[] } = {},
+): Promise<StoredCredentials> {
+  const iterations = opts.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+  const prepared = Buffer.from(preparePassword(password), 'utf8');
+  const entries = await Promise.all(
+    (opts.hashes ?? SCRAM_HASHES).map(async (hash): Promise<[ScramHash, ScramKeys]> => {
+      const salt = randomBytes(16);
+      const { storedKey, serverKey } = scramKeysFromSalted(hash, await pbkdf2Async(prepared, salt, iterations, DIGEST_LEN[hash], hash));
+      return [hash, { salt: salt.toString('base64'), iterations, storedKey: storedKey.toString('base64'), serverKey: serverKey.toString('base64') }];
+    }),
+  );
+  return { scram: Object.fromEntries(entries) };
 }
 
 /** Check a plaintext password (SASL PLAIN) against stored credentials, in constant time. */
