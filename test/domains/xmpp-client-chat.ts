@@ -6,6 +6,7 @@
  * @module
  */
 import { client, xml, type XmppClient, type XmppElement } from '@xmpp/client';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 /** What the test passes in argv[2]. */
 export interface ChatConfig {
@@ -21,8 +22,6 @@ export type ChatReport =
   | { event: 'failed'; message: string };
 
 const report = (r: ChatReport) => process.stdout.write(JSON.stringify(r) + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as ChatConfig;
   const received: { who: string; body: string | null }[] = [];
@@ -44,17 +43,10 @@ async function main(): Promise<void> {
       report({ event: 'online', who, jid: jid.toString() });
     }
     const [a, b] = clients;
-    const until = async (cond: () => boolean, what: string) => {
-      const deadline = Date.now() + 5000;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(10);
-      }
-    };
     await a!.xmpp.send(xml('message', { to: b!.xmpp.jid!.bare().toString(), type: 'chat' }, xml('body', {}, 'hello across domains')));
-    await until(() => received.some((r) => r.who === b!.who), 'the first message');
+    await waitFor(() => received.some((r) => r.who === b!.who), { timeoutMs: 5000, what: 'the first message' });
     await b!.xmpp.send(xml('message', { to: a!.xmpp.jid!.toString(), type: 'chat' }, xml('body', {}, 'hello back')));
-    await until(() => received.some((r) => r.who === a!.who), 'the reply');
+    await waitFor(() => received.some((r) => r.who === a!.who), { timeoutMs: 5000, what: 'the reply' });
     await sleep(200);
     report({ event: 'done' });
   } finally {

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { client, xml, type XmppClient, type XmppElement } from '@xmpp/client';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 /** What the test passes in argv[2]. */
 export interface Sasl2RunnerConfig {
@@ -32,16 +33,6 @@ export type Sasl2RunnerReport =
 
 function report(r: Sasl2RunnerReport): void {
   process.stdout.write(JSON.stringify(r) + '\n');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 const NS_SASL2 = 'urn:xmpp:sasl:2';
@@ -105,9 +96,9 @@ async function main(): Promise<void> {
     const [alice, bob] = clients;
     if (!alice || !bob) throw new Error('two accounts expected');
     await alice.xmpp.send(xml('message', { to: bob.xmpp.jid!.bare().toString(), type: 'chat', id: 'a2b' }, xml('body', {}, 'hello bob over sasl2')));
-    await until(() => received.some((r) => r.who === bob.who), 5000, 'bob to receive the message');
+    await waitFor(() => received.some((r) => r.who === bob.who), { timeoutMs: 5000, what: 'bob to receive the message' });
     await bob.xmpp.send(xml('message', { to: alice.xmpp.jid!.toString(), type: 'chat', id: 'b2a' }, xml('body', {}, 'hello alice over bind2')));
-    await until(() => received.some((r) => r.who === alice.who), 5000, 'alice to receive the message');
+    await waitFor(() => received.some((r) => r.who === alice.who), { timeoutMs: 5000, what: 'alice to receive the message' });
     await sleep(config.settleMs);
     for (const c of clients.splice(0)) await c.xmpp.stop();
     report({ event: 'done' });

@@ -11,6 +11,7 @@
  * @module
  */
 import { client, xml, type XmppClient, type XmppElement } from '@xmpp/client';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 /** What the test passes in argv[2]. */
 export interface Sasl2SmRunnerConfig {
@@ -44,16 +45,6 @@ type SmClient = XmppClient & {
 
 function report(r: Sasl2SmRunnerReport): void {
   process.stdout.write(JSON.stringify(r) + '\n');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 const NS_SASL2 = 'urn:xmpp:sasl:2';
@@ -93,7 +84,7 @@ async function main(): Promise<void> {
     });
     const jid = (await Promise.race([online, started])) as { toString(): string };
     // <enabled/> is handled in the <bound/> callback, just before online; give it a tick.
-    await until(() => xmpp.streamManagement.enabled, 3000, `${who}: SM enabled`);
+    await waitFor(() => xmpp.streamManagement.enabled, { timeoutMs: 3000, what: `${who}: SM enabled` });
     report({ event: 'online', who, jid: jid.toString(), smEnabled: xmpp.streamManagement.enabled, smId: xmpp.streamManagement.id });
   };
 
@@ -107,7 +98,7 @@ async function main(): Promise<void> {
     const aliceJid = alice.jid!.toString();
 
     await bob.send(xml('message', { to: aliceJid, type: 'chat', id: 'm1' }, xml('body', {}, 'one')));
-    await until(() => received.some((r) => r.who === 'alice'), 5000, 'alice to receive the first message');
+    await waitFor(() => received.some((r) => r.who === 'alice'), { timeoutMs: 5000, what: 'alice to receive the first message' });
     // Let the server's <r/> and alice's <a/> go round.
     await sleep(config.settleMs);
 
@@ -125,10 +116,10 @@ async function main(): Promise<void> {
     const raw = alice.socket?.socket;
     if (!raw) throw new Error('no TLS socket to destroy');
     raw.destroy();
-    await until(() => disconnected, 5000, 'alice to see the socket die');
+    await waitFor(() => disconnected, { timeoutMs: 5000, what: 'alice to see the socket die' });
     await bob.send(xml('message', { to: aliceJid, type: 'chat', id: 'm2' }, xml('body', {}, 'while away')));
-    await until(() => resumed, 10_000, 'alice to resume');
-    await until(() => received.filter((r) => r.who === 'alice').length >= 2, 5000, 'the queued message');
+    await waitFor(() => resumed, { timeoutMs: 10_000, what: 'alice to resume' });
+    await waitFor(() => received.filter((r) => r.who === 'alice').length >= 2, { timeoutMs: 5000, what: 'the queued message' });
     // Anything duplicated would arrive now.
     await sleep(config.settleMs);
     alice.reconnect.stop();

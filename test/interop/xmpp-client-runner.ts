@@ -12,6 +12,7 @@
  * @module
  */
 import { client, xml, type XmppClient, type XmppElement } from '@xmpp/client';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 /** One login-and-exchange run. */
 export interface RunnerScenario {
@@ -47,16 +48,6 @@ let current = '';
 
 function report(r: Report): void {
   process.stdout.write(JSON.stringify({ scenario: current, ...r }) + '\n');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 async function runScenario(config: RunnerConfig, scenario: RunnerScenario, clients: { who: string; xmpp: XmppClient }[]): Promise<void> {
@@ -101,10 +92,10 @@ async function runScenario(config: RunnerConfig, scenario: RunnerScenario, clien
 
   // alice → bob's bare JID (RFC 6121 §8.5.2: delivered to bob's available resource).
   await alice.xmpp.send(xml('message', { to: bobBare, type: 'chat', id: 'a2b' }, xml('body', {}, 'hello bob from alice')));
-  await until(() => received.some((r) => r.who === bob.who), 5000, 'bob to receive alice’s message');
+  await waitFor(() => received.some((r) => r.who === bob.who), { timeoutMs: 5000, what: 'bob to receive alice’s message' });
   // bob → alice's full JID.
   await bob.xmpp.send(xml('message', { to: aliceJid, type: 'chat', id: 'b2a' }, xml('body', {}, 'hello alice from bob')));
-  await until(() => received.some((r) => r.who === alice.who), 5000, 'alice to receive bob’s message');
+  await waitFor(() => received.some((r) => r.who === alice.who), { timeoutMs: 5000, what: 'alice to receive bob’s message' });
   await sleep(config.settleMs);
 
   for (const c of clients.splice(0)) {
