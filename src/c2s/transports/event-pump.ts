@@ -114,10 +114,19 @@ export class EventPump {
         if (this.#head < this.#queue.length) {
           const ev = this.#queue[this.#head]!;
           this.#queue[this.#head++] = undefined as unknown as StreamEvent;
-          this.#call(() => events.onStreamEvent(ev));
+          // Inline rather than `#call(() => …)`: no closure per stanza on the hot path.
+          try {
+            events.onStreamEvent(ev);
+          } catch (err) {
+            this.#handlerThrew(err);
+          }
           continue;
         }
-        if (this.#head > 0) this.clear();
+        if (this.#head > 0) {
+          // Everything was consumed: reuse the array (one allocation less per socket read).
+          this.#queue.length = 0;
+          this.#head = 0;
+        }
         if (this.#streamError !== undefined) {
           const err = this.#streamError;
           this.#streamError = undefined;
@@ -145,8 +154,12 @@ export class EventPump {
     try {
       fn();
     } catch (err) {
-      // A connection bug must not become an uncaught exception in a socket callback.
-      this.#logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'transport event handler threw');
+      this.#handlerThrew(err);
     }
+  }
+
+  #handlerThrew(err: unknown): void {
+    // A connection bug must not become an uncaught exception in a socket callback.
+    this.#logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'transport event handler threw');
   }
 }

