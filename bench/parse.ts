@@ -93,19 +93,31 @@ function runOurs(chunks: Buffer[]): number {
   return n;
 }
 
-/** The floor under our pipeline: framer + sax-wasm with a no-op sink (no builder). */
+/**
+ * The floor under our pipeline: framer + sax-wasm with a sink that does nothing (no builder),
+ * frames batched per chunk as {@link StreamParser} does.
+ */
 function runFramerAndWasm(chunks: Buffer[]): number {
   const tok = sharedTokenizer();
   let n = 0;
   const sink: TokenSink = {
-    openTag() {
+    startTag() {
       n++;
     },
+    endFrame() {},
   };
+  const frames: Uint8Array[] = [];
+  let count = 0;
+  let chunk: Uint8Array = new Uint8Array(0);
   const framer = new Framer((kind, bytes) => {
-    if (kind === FrameKind.Stanza) tok.tokenize(bytes, sink);
+    if (kind === FrameKind.Stanza) frames[count++] = bytes.buffer === chunk.buffer ? bytes : bytes.slice();
   });
-  for (const c of chunks) framer.push(c);
+  for (const c of chunks) {
+    chunk = c;
+    framer.push(c);
+    tok.tokenizeFrames(frames, count, sink);
+    count = 0;
+  }
   return n;
 }
 

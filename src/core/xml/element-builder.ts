@@ -39,7 +39,10 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { StreamError } from '../errors.ts';
 import { NS } from '../namespaces.ts';
 import { XmlElement, type XmlAttrs, type XmlNode } from './element.ts';
-import { ATTR_FIELDS, type TokenSink } from './tokenizer.ts';
+import type { TokenSink } from './tokenizer.ts';
+
+/** Integers per attribute in the builder's scratch array. */
+const ATTR_FIELDS = 5;
 
 /** A namespace scope: the default namespace and the bound prefixes. */
 export interface NsScope {
@@ -283,6 +286,7 @@ export class ElementBuilder implements TokenSink {
   private qnameLen: number[] = [];
   // Scratch for prefixed attributes resolved after the declarations of the same tag.
   private pendingAttrs: number[] = [];
+  private attrScratch = new Int32Array(ATTR_FIELDS * 16);
   private keys: string[] = [];
   private keyCount = 0;
 
@@ -341,11 +345,19 @@ export class ElementBuilder implements TokenSink {
     };
   }
 
-  /** @internal */
-  openTag(start: number, end: number, nameLen: number, selfClosing: boolean, attrCount: number, attrs: Int32Array): void {
+  /** @internal Frames are finished by the caller ({@link finish}); nothing to do here. */
+  endFrame(): void {}
+
+  /**
+   * @internal A start tag at `start` (as reported by the tokenizer, see {@link TokenSink}):
+   * parse and check its name and attributes from the bytes, resolve namespaces, open the
+   * element (or attach it, when self-closing).
+   */
+  startTag(start: number, nameLen: number): void {
     const buf = this.buf;
+    const len = this.bufLen;
     // Measured on sax-wasm 3.1.4: when a name starts with a multi-byte character, the tag's
-    // (and an attribute name's) start offset points one byte too far, into that character.
+    // start offset points one byte too far, into the name.
     while (start > this.cursor && buf[start]! >= 0x80) start--;
     if (start < this.cursor || (this.header && this.root !== undefined)) throw nwf('malformed markup');
     if (start > this.cursor) this.gap(start);
@@ -353,36 +365,74 @@ export class ElementBuilder implements TokenSink {
     if (depth === 0 && (start !== 0 || this.root !== undefined)) throw nwf('more than one root element');
     if (buf[start] !== 0x3c) throw nwf('malformed start tag');
     const nameStart = start + 1;
-    const nameEnd = nameStart + nameLen;
-    if (nameEnd >= end) throw nwf('malformed start tag');
+    let pos = nameStart;
+    while (NAME[buf[pos]!]) pos++;
+    const nameEnd = pos;
+    // The tokenizer's view of the name must be ours (a cheap cross-check of the two parsers).
+    if (nameEnd - nameStart !== nameLen) throw nwf('malformed start tag');
     const qn = qname(buf, nameStart, nameEnd);
     const colon = lastColon;
 
-    // Validate the tag's syntax from the bytes: sax-wasm accepts unquoted and valueless
-    // attributes, missing whitespace and garbage (dependencies.md §1.4).
-    let pos = nameEnd;
-    for (let k = 0; k < attrCount * ATTR_FIELDS; k += ATTR_FIELDS) {
-      const type = attrs[k]!;
-      let ns = attrs[k + 1]!;
-      while (ns > pos && buf[ns - 1]! >= 0x80) ns--;
+    // Attributes, parsed and checked from the bytes: sax-wasm accepts unquoted and valueless
+    // attributes, missing whitespace and garbage (dependencies.md §1.4). Per attribute the
+    // scratch holds: whether its value needs the slow decode, name start/end, value start/end.
+    let attrs = this.attrScratch;
+    let attrCount = 0;
+    let selfClosing = false;
+    for (;;) {
+      let b = buf[pos];
+      const spaced = b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+      if (spaced) {
+        do b = buf[++pos];
+        while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09);
+      }
+      if (b === 0x3e) {
+        pos++;
+        break;
+      }
+      if (b === 0x2f) {
+        if (buf[pos + 1] !== 0x3e) throw nwf('malformed start tag');
+        selfClosing = true;
+        pos += 2;
+        break;
+      }
+      if (!spaced || NAME[b!] !== 2) throw nwf('malformed attribute');
+      const ns = pos;
+      do pos++;
+      while (NAME[buf[pos]!]);
+      const ne = pos;
+      b = buf[pos];
+      while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = buf[++pos];
+      if (b !== 0x3d) throw nwf('attribute without `=`');
+      b = buf[++pos];
+      while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = buf[++pos];
+      if (b !== 0x22 && b !== 0x27) throw nwf('unquoted attribute value');
+      const vs = ++pos;
+      // Find the closing quote, noting anything the fast path of `decode` cannot take.
+      let slow = 0;
+      for (;;) {
+        const c = buf[pos];
+        if (c === b) break;
+        if (c === undefined || pos >= len) throw nwf('unterminated attribute value');
+        if (c < 0x20 || c === 0x26 || c === 0x3c || c === 0xef) slow = 1;
+        pos++;
+      }
+      const k = attrCount * ATTR_FIELDS;
+      if (k + ATTR_FIELDS > attrs.length) {
+        const grown = new Int32Array(attrs.length * 2);
+        grown.set(attrs);
+        attrs = this.attrScratch = grown;
+      }
+      attrs[k] = slow;
       attrs[k + 1] = ns;
-      const ne = attrs[k + 2]!;
-      const vs = attrs[k + 3]!;
-      const ve = attrs[k + 4]!;
-      if ((type !== 8 && type !== 4) || ns <= pos || ne <= ns || vs <= ne + 1 || ve < vs || ve >= end) throw nwf('malformed attribute');
-      for (let i = pos; i < ns; i++) if (!isWsByte(buf[i]!)) throw nwf('malformed attribute');
-      let i = ne;
-      while (isWsByte(buf[i]!)) i++;
-      if (buf[i] !== 0x3d) throw nwf('attribute without `=`');
-      i++;
-      while (isWsByte(buf[i]!)) i++;
-      const q = type === 8 ? 0x22 : 0x27;
-      if (i !== vs - 1 || buf[i] !== q || buf[ve] !== q) throw nwf('unquoted attribute value');
-      pos = ve + 1;
+      attrs[k + 2] = ne;
+      attrs[k + 3] = vs;
+      attrs[k + 4] = pos;
+      attrCount++;
+      pos++;
     }
-    while (pos < end && isWsByte(buf[pos]!)) pos++;
-    if (selfClosing ? pos !== end - 2 || buf[pos] !== 0x2f : pos !== end - 1) throw nwf('malformed start tag');
-    if (buf[end - 1] !== 0x3e) throw nwf('malformed start tag');
+    if (pos > len) throw nwf('malformed start tag');
+    const end = pos;
 
     // Namespace declarations first: they apply to the element's own name and attributes.
     let defaultNs = depth === 0 ? this.baseDefault : this.defaults[depth - 1];
@@ -403,7 +453,7 @@ export class ElementBuilder implements TokenSink {
         buf[ns] === 0x78 && buf[ns + 1] === 0x6d && buf[ns + 2] === 0x6c && buf[ns + 3] === 0x6e && buf[ns + 4] === 0x73 &&
         (ne === ns + 5 || acolon === ns + 5);
       if (isXmlns) {
-        const uri = this.decode(attrs[k + 3]!, attrs[k + 4]!, true);
+        const uri = this.value(attrs, k);
         if (ne === ns + 5) {
           if (declaredDefault) throw nwf('duplicate attribute xmlns');
           declaredDefault = true;
@@ -433,7 +483,7 @@ export class ElementBuilder implements TokenSink {
         pending[pendingCount++] = acolon;
       } else {
         result ??= {};
-        this.setAttr(result, an, this.decode(attrs[k + 3]!, attrs[k + 4]!, true));
+        this.setAttr(result, an, this.value(attrs, k));
       }
     }
     for (let p = 0; p < pendingCount; p += 2) {
@@ -442,7 +492,7 @@ export class ElementBuilder implements TokenSink {
       const ns = attrs[k + 1]!;
       const ne = attrs[k + 2]!;
       const prefix = qname(buf, ns, acolon);
-      const value = this.decode(attrs[k + 3]!, attrs[k + 4]!, true);
+      const value = this.value(attrs, k);
       result ??= {};
       if (prefix === 'xml') this.setAttr(result, qname(buf, ns, ne), value);
       else {
@@ -520,7 +570,9 @@ export class ElementBuilder implements TokenSink {
     const d = this.depth - 1;
     // Any `<` sax-wasm did not report as a start tag must be an end tag (§1.4: sax-wasm
     // turns stray markup into text and mismatched end tags into implicit closes).
-    if (d < 0 || buf[lt + 1] !== 0x2f) throw nwf('stray `<`');
+    const next = buf[lt + 1];
+    if (next === 0x21 || next === 0x3f) throw new StreamError('restricted-xml', 'DOCTYPE, comment, CDATA or processing instruction');
+    if (d < 0 || next !== 0x2f) throw nwf('stray `<`');
     const qLen = this.qnameLen[d]!;
     const q0 = this.openStart[d]! + 1;
     let i = lt + 2;
@@ -564,6 +616,11 @@ export class ElementBuilder implements TokenSink {
       } else if (b === 0x26 || b === 0x3c || b === 0x5d || b === 0xef) break; // 0xef: maybe U+FFFE/U+FFFF
     }
     return i === e ? this.slice(s, e) : this.decodeSlow(s, e, attr);
+  }
+
+  /** The value of scratch attribute `k` (see {@link startTag}). */
+  private value(attrs: Int32Array, k: number): string {
+    return attrs[k] === 0 ? this.slice(attrs[k + 3]!, attrs[k + 4]!) : this.decodeSlow(attrs[k + 3]!, attrs[k + 4]!, true);
   }
 
   private decodeSlow(s: number, e: number, attr: boolean): string {

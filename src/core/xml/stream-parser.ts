@@ -10,7 +10,7 @@ import { StreamError } from '../errors.ts';
 import type { XmlElement } from './element.ts';
 import { ElementBuilder, rootScope, type NsScope } from './element-builder.ts';
 import { DEFAULT_MAX_STANZA_SIZE, Framer, FrameKind } from './framer.ts';
-import { sharedTokenizer } from './tokenizer.ts';
+import { sharedTokenizer, type TokenSink } from './tokenizer.ts';
 
 /** What {@link StreamParser.push} reports, in stream order. */
 export type StreamEvent =
@@ -90,10 +90,23 @@ export class StreamParser {
     if (this.failure) throw this.failure;
     const events: StreamEvent[] = [];
     this.events = events;
+    this.chunk = chunk;
+    let error: unknown;
     try {
       this.framer.push(chunk);
     } catch (e) {
-      this.failure = e instanceof StreamError ? e : new StreamError('internal-server-error', String(e));
+      error = e;
+    }
+    // Stanzas framed before a framer error come before it in the stream: build them first,
+    // and if one of them is bad, that error is the stream's.
+    try {
+      this.flush();
+    } catch (e) {
+      error = e;
+    }
+    this.chunk = EMPTY;
+    if (error !== undefined) {
+      this.failure = error instanceof StreamError ? error : new StreamError('internal-server-error', String(error));
       if (events.length === 0) throw this.failure;
     }
     return events;
@@ -117,12 +130,24 @@ export class StreamParser {
     this.failure = undefined;
   }
 
+  // Stanza frames of the current push, tokenized together (one wasm write for many stanzas).
+  private batch: Uint8Array[] = [];
+  private batchCount = 0;
+  private batchDone = 0;
+  private chunk: Uint8Array = EMPTY;
+
   private readonly onFrame = (kind: FrameKind, bytes: Uint8Array): void => {
     if (kind === FrameKind.Stanza) {
-      builder.begin(bytes, this.scope);
-      sharedTokenizer().tokenize(bytes, builder);
-      this.events.push({ type: 'element', element: builder.finish(), size: bytes.length });
-    } else if (kind === FrameKind.Header) {
+      // A frame that began in an earlier chunk is a view of the framer's reusable buffer,
+      // which the rest of this chunk may overwrite before the batch runs: keep a copy (at most
+      // one per push). Frames inside the chunk are views of it, stable during push().
+      const frame = bytes.buffer === this.chunk.buffer ? bytes : bytes.slice();
+      this.batch[this.batchCount++] = frame;
+      if (this.batchCount >= MAX_BATCH) this.flush();
+      return;
+    }
+    this.flush();
+    if (kind === FrameKind.Header) {
       builder.begin(bytes, EMPTY_SCOPE, true);
       sharedTokenizer().tokenize(bytes, builder);
       const info = builder.finishHeader();
@@ -135,7 +160,37 @@ export class StreamParser {
       this.events.push({ type: 'streamEnd' });
     }
   };
+
+  /** Build the batched stanzas, in order; an error stops at the first bad one. */
+  private flush(): void {
+    const n = this.batchCount;
+    if (n === 0) return;
+    this.batchDone = 0;
+    builder.begin(this.batch[0]!, this.scope);
+    try {
+      sharedTokenizer().tokenizeFrames(this.batch, n, this.sink);
+    } finally {
+      this.batch.fill(EMPTY, 0, n);
+      this.batchCount = 0;
+    }
+  }
+
+  // The tokenizer's sink: start tags go straight to the builder; at the end of each frame the
+  // element is finished and the next frame begun.
+  private readonly sink: TokenSink = {
+    startTag: (start, nameLen) => builder.startTag(start, nameLen),
+    endFrame: () => {
+      const frame = this.batch[this.batchDone]!;
+      this.events.push({ type: 'element', element: builder.finish(), size: frame.length });
+      const next = ++this.batchDone;
+      if (next < this.batchCount) builder.begin(this.batch[next]!, this.scope);
+    },
+  };
 }
+
+/** Stanzas per tokenizer run at most (the tokenizer splits a run into 64 KiB writes anyway). */
+const MAX_BATCH = 1024;
+const EMPTY = new Uint8Array(0);
 
 /** `bytes` is `</qname S? >`. */
 function isStreamClose(bytes: Uint8Array, qname: string): boolean {

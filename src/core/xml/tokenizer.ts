@@ -3,15 +3,18 @@
  *
  * One wasm instance serves the whole process (per worker thread): an instance reserves
  * 10 GiB of virtual address space, so one per connection caps a process at ~6.7k connections
- * (reference/dependencies.md §1.7). Each complete frame is tokenized with `write()` + `end()`;
- * `end()` resets the wasm parser, so nothing ever spans documents.
+ * (reference/dependencies.md §1.7). Complete frames are packed into one `write()` followed by
+ * `end()`, which resets the wasm parser, so nothing ever spans a write.
  *
  * We bypass sax-wasm's JS wrapper and drive its exports directly, with our own event
  * listener that reads the event structs in wasm memory (§1.9): the wrapper allocates reader
  * objects and decodes every string per event, which made it 5× slower than ltx on
- * XMPP-shaped input. We only need tag and attribute *byte offsets* — names, values and text
- * are sliced from the frame bytes we own, because sax-wasm's `Text.value` drops newlines
- * (§1.4). This reads the structs' internal layout, hence the exact `sax-wasm` pin (3.1.4).
+ * XMPP-shaped input. sax-wasm tells us where each start tag begins (OpenTagStart) and
+ * whether a restricted construct (DOCTYPE, comment, CDATA, PI) appears; names, attributes,
+ * end tags and text are parsed from the frame bytes we own by the element builder, which
+ * has to check every one of those bytes anyway (sax-wasm accepts malformed markup and its
+ * `Text.value` drops newlines, §1.4). This reads the structs' internal layout, hence the
+ * exact `sax-wasm` pin (3.1.4).
  *
  * Instantiation is synchronous (`new WebAssembly.Instance`), so the parser API can be
  * synchronous too; the Module is compiled once.
@@ -24,30 +27,32 @@ import { SaxEventType } from 'sax-wasm';
 import { StreamError } from '../errors.ts';
 
 /**
- * Receives the tokens of one frame. Offsets are byte offsets into the frame that was passed
- * to {@link Tokenizer.tokenize}; `end` is exclusive.
+ * Receives the tokens of one or more frames (see {@link Tokenizer.tokenizeFrames}). Offsets are
+ * byte offsets into the current frame.
  */
 export interface TokenSink {
   /**
-   * A start tag `[start, end)`; the qualified name is `nameLen` bytes at `start + 1`.
-   * `attrs` holds {@link ATTR_FIELDS} integers per attribute: type (sax-wasm `AttributeType`),
-   * name start, name end, value start, value end (the value excludes its quotes). The array
-   * is reused: read it during the call only.
+   * A start tag begins at `start` (its `<`); its qualified name is `nameLen` bytes long. Only
+   * the start is reported: the sink parses the attributes and the tag's end from the bytes it
+   * owns (the builder checks every byte of a start tag anyway, because sax-wasm accepts
+   * unquoted and valueless attributes and garbage, dependencies.md §1.4). Subscribing to
+   * sax-wasm's full `OpenTag` (attribute structs) halved the wasm throughput (measured
+   * 144 → 66–78 MiB/s on the parse benchmark's stream).
    *
-   * Measured on sax-wasm 3.1.4: when a tag or attribute name starts with a multi-byte
-   * character, its start offset points one byte into that character; the sink must step
-   * back (the end offsets and value offsets are exact).
+   * Measured on sax-wasm 3.1.4: when a name starts with a multi-byte character, `start` points
+   * one byte past the `<`; the sink must step back over non-ASCII bytes.
    *
-   * End tags are not reported: subscribing to CloseTag costs ~25 % of the wasm throughput
-   * (measured 56 → 43 MiB/s), and sax-wasm reports mismatched end tags as text or as
-   * implicit closes anyway (dependencies.md §1.4), so the sink must parse end tags from the
-   * bytes between start tags itself.
+   * End tags are not reported either (CloseTag costs ~40 % of the wasm throughput, and
+   * sax-wasm reports mismatched end tags as text or implicit closes anyway, §1.4): the sink
+   * parses end tags from the bytes between start tags itself.
    */
-  openTag(start: number, end: number, nameLen: number, selfClosing: boolean, attrCount: number, attrs: Int32Array): void;
+  startTag(start: number, nameLen: number): void;
+  /**
+   * Every token of the current frame has been reported; the next {@link startTag} (if any)
+   * belongs to the next frame. Called once per frame, after its last start tag.
+   */
+  endFrame(): void;
 }
-
-/** Integers per attribute in {@link TokenSink.openTag}'s `attrs`. */
-export const ATTR_FIELDS = 5;
 
 /**
  * Largest single `write()`. sax-wasm copies a write to wasm offset 4 without growing memory
@@ -62,28 +67,19 @@ export const MAX_MEMORY = 8 * 1024 * 1024;
 // Only what the builder needs, plus every restricted construct (RFC 6120 §11.1) so that
 // anything the framer might let through still fails closed (measured: no throughput cost).
 const EVENTS =
-  SaxEventType.OpenTag |
+  SaxEventType.OpenTagStart |
   SaxEventType.Doctype |
   SaxEventType.Comment |
   SaxEventType.ProcessingInstruction |
   SaxEventType.Declaration |
   SaxEventType.Cdata;
 
-const EV_OPEN = SaxEventType.OpenTag;
+const EV_OPEN_START = SaxEventType.OpenTagStart;
 
-// Struct layout of sax-wasm 3.1.4 (dependencies.md §1.9), in bytes.
+// Struct layout of sax-wasm 3.1.4 (dependencies.md §1.9), in bytes: the Tag's name length and
+// its start byte offset (filled in by OpenTagStart already).
 const TAG_NAME_LEN = 8;
-const TAG_ATTRS_PTR = 16;
-const TAG_ATTRS_LEN = 20;
-const TAG_SELF_CLOSING = 36;
 const TAG_START = 112;
-const TAG_END = 120;
-const ATTR_SIZE = 168;
-const ATTR_NAME_START = 56; // name Text's byte offsets
-const ATTR_NAME_END = 64;
-const ATTR_VALUE_START = 72 + 56; // value Text's byte offsets
-const ATTR_VALUE_END = 72 + 64;
-const ATTR_TYPE = 144;
 
 interface SaxExports {
   memory: { buffer: ArrayBuffer };
@@ -128,10 +124,15 @@ export class Tokenizer {
   private u8!: Uint8Array;
   private u32!: Uint32Array;
   private sink: TokenSink | undefined;
-  private frameLen = 0;
   private error: unknown;
-  private attrs = new Int32Array(ATTR_FIELDS * 16);
   private busy = false;
+  private restricted = false;
+  // The frames of the current write, back to back from wasm offset 4: frame k starts at
+  // bases[k] (in sax-wasm's offsets, which count from the first byte written after end()).
+  private bases = new Int32Array(64);
+  private baseCount = 0;
+  private cur = 0;
+  private readonly one: Uint8Array[] = [];
 
   constructor() {
     this.instantiate();
@@ -156,29 +157,72 @@ export class Tokenizer {
     return this.exports.memory.buffer.byteLength;
   }
 
-  /**
-   * Tokenize one complete frame, calling `sink` synchronously. Frames longer than
-   * {@link MAX_WRITE} are written in pieces cut right after a `>` (the validated workaround
-   * for sax-wasm's chunk-boundary bugs, §1.6). Errors thrown by the sink are rethrown after
-   * the wasm parser has been reset (never thrown through wasm frames).
-   */
+  /** Tokenize one complete frame: {@link tokenizeFrames} with a single frame. */
   tokenize(frame: Uint8Array, sink: TokenSink): void {
+    const one = this.one;
+    one[0] = frame;
+    try {
+      this.tokenizeFrames(one, 1, sink);
+    } finally {
+      one[0] = EMPTY;
+    }
+  }
+
+  /**
+   * Tokenize `count` complete frames, calling `sink` synchronously and in order (its
+   * {@link TokenSink.endFrame} once per frame). Frames are packed back to back into as few
+   * `write()` + `end()` calls as fit {@link MAX_WRITE}: a write and an `end()` cost about a
+   * microsecond each, as much as tokenizing a small stanza (measured: 60 → 187 MiB/s for the
+   * wasm scan alone when 64 KiB of stanzas share one write). Every write holds only whole
+   * frames, so nothing spans a write (§1.6) — except a frame larger than {@link MAX_WRITE},
+   * written alone in pieces cut right after a `>` (the validated workaround). Because every
+   * frame before a write's last one is well-formed by the time the next is reported (the
+   * builder checks every byte), sax-wasm starts each frame in its between-elements state.
+   *
+   * The first error — thrown by the sink or found by the tokenizer — stops the run: later
+   * frames are not reported, and the error is rethrown once the wasm parser has been reset
+   * (never thrown through wasm frames). Frames finished before it stay finished.
+   */
+  tokenizeFrames(frames: readonly Uint8Array[], count: number, sink: TokenSink): void {
     if (this.busy) throw new StreamError('internal-server-error', 'tokenizer re-entered');
     this.busy = true;
     this.sink = sink;
     this.error = undefined;
-    this.frameLen = frame.length;
+    this.restricted = false;
     try {
-      const len = frame.length;
-      let pos = 0;
-      while (pos < len && this.error === undefined) {
-        let end = len;
-        if (len - pos > MAX_WRITE) end = cutPoint(frame, pos, pos + MAX_WRITE);
-        // sax-wasm's offsets are cumulative across writes until end(): frame offsets as is.
-        this.write(frame, pos, end);
-        pos = end;
+      let i = 0;
+      while (i < count && this.error === undefined) {
+        const first = frames[i]!;
+        if (first.length > MAX_WRITE) {
+          this.writeLarge(first);
+          i++;
+        } else {
+          let total = 0;
+          let n = 0;
+          if (this.u8.length === 0) this.refreshViews();
+          while (i < count) {
+            const f = frames[i]!;
+            if (f.length > MAX_WRITE - total) break;
+            if (n === this.bases.length) {
+              const grown = new Int32Array(n * 2);
+              grown.set(this.bases);
+              this.bases = grown;
+            }
+            this.bases[n++] = total;
+            this.u8.set(f, 4 + total);
+            total += f.length;
+            i++;
+          }
+          this.baseCount = n;
+          this.cur = 0;
+          this.stats.writes++;
+          this.stats.bytes += total;
+          this.exports.write(4, total);
+          this.exports.end();
+          this.finishWrite();
+        }
       }
-      this.exports.end();
+      if (this.restricted) this.error ??= new StreamError('restricted-xml', 'DOCTYPE, comment, CDATA or processing instruction');
     } catch (e) {
       // A trap inside wasm leaves the instance in an unknown state: start a new one.
       this.instantiate();
@@ -196,41 +240,66 @@ export class Tokenizer {
     }
   }
 
-  private write(frame: Uint8Array, start: number, end: number): void {
-    if (this.u8.length === 0) this.refreshViews();
-    this.u8.set(start === 0 && end === frame.length ? frame : frame.subarray(start, end), 4);
-    this.stats.writes++;
-    this.stats.bytes += end - start;
-    this.exports.write(4, end - start);
+  /** A frame larger than one write: several writes, one `end()`; offsets run on across them. */
+  private writeLarge(frame: Uint8Array): void {
+    this.bases[0] = 0;
+    this.baseCount = 1;
+    this.cur = 0;
+    const len = frame.length;
+    let pos = 0;
+    while (pos < len && this.error === undefined) {
+      const end = len - pos > MAX_WRITE ? cutPoint(frame, pos, pos + MAX_WRITE) : len;
+      if (this.u8.length === 0) this.refreshViews();
+      this.u8.set(frame.subarray(pos, end), 4);
+      this.stats.writes++;
+      this.stats.bytes += end - pos;
+      this.exports.write(4, end - pos);
+      pos = end;
+    }
+    this.exports.end();
+    this.finishWrite();
+  }
+
+  /** After a write's `end()`: close the frames that had no start tag after their last one. */
+  private finishWrite(): void {
+    const sink = this.sink!;
+    while (this.error === undefined && !this.restricted && this.cur < this.baseCount) {
+      this.cur++;
+      try {
+        sink.endFrame();
+      } catch (e) {
+        this.error = e;
+      }
+    }
   }
 
   // Called by wasm for each subscribed event. Never throws into wasm: the first error is
-  // kept and later events of the frame are ignored.
+  // kept and later events of the run are ignored.
   private readonly trap = (event: number, ptr: number): void => {
-    if (this.error !== undefined || this.sink === undefined) return;
+    if (this.error !== undefined || this.restricted) return;
+    const sink = this.sink;
+    if (sink === undefined) return;
     try {
       // Growing wasm memory detaches the old buffer, zeroing our views' length: a plain
       // property check instead of the `memory.buffer` accessor on every event.
       if (this.u8.length === 0) this.refreshViews();
-      if (event === EV_OPEN) {
+      if (event === EV_OPEN_START) {
         const start = this.read32(ptr + TAG_START);
-        const end = this.read32(ptr + TAG_END);
-        if (end > this.frameLen || start >= end) throw new StreamError('not-well-formed', 'malformed tag');
-        const selfClosing = this.u8[ptr + TAG_SELF_CLOSING] !== 0;
-        const count = this.read32(ptr + TAG_ATTRS_LEN);
-        let attrs = this.attrs;
-        if (count * ATTR_FIELDS > attrs.length) attrs = this.attrs = new Int32Array(count * ATTR_FIELDS * 2);
-        let a = this.read32(ptr + TAG_ATTRS_PTR);
-        for (let i = 0, k = 0; i < count; i++, k += ATTR_FIELDS, a += ATTR_SIZE) {
-          attrs[k] = this.u8[a + ATTR_TYPE]!;
-          attrs[k + 1] = this.read32(a + ATTR_NAME_START);
-          attrs[k + 2] = this.read32(a + ATTR_NAME_END);
-          attrs[k + 3] = this.read32(a + ATTR_VALUE_START);
-          attrs[k + 4] = this.read32(a + ATTR_VALUE_END);
+        // Offsets only grow: the frames before the one holding `start` are complete.
+        const bases = this.bases;
+        let cur = this.cur;
+        while (cur + 1 < this.baseCount && start >= bases[cur + 1]!) {
+          this.cur = ++cur;
+          sink.endFrame();
         }
-        this.sink.openTag(start, end, this.read32(ptr + TAG_NAME_LEN), selfClosing, count, attrs);
+        sink.startTag(start - bases[cur]!, this.read32(ptr + TAG_NAME_LEN));
       } else {
-        throw new StreamError('restricted-xml', 'DOCTYPE, comment, CDATA or processing instruction');
+        // Which frame it is in would need each event struct's layout. Frames that ended before
+        // it were already reported (each frame opens with a start tag, whose event closes the
+        // frames before it); this one and later ones are not, and the run fails once the write
+        // is done. The builder sees every byte and answers `<!` and `<?` itself: this is the
+        // second line.
+        this.restricted = true;
       }
     } catch (e) {
       this.error = e;
@@ -244,6 +313,8 @@ export class Tokenizer {
     return (u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24)) >>> 0;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Where to end a write that starts at `pos` and may not go past `limit`: right after the last
