@@ -1,6 +1,8 @@
 /**
  * Parser throughput on an XMPP-shaped stream: our pipeline (framer → UTF-8 check → shared
- * sax-wasm tokenizer → element builder) against ltx 3.1.2 on the same bytes, in one run.
+ * sax-wasm tokenizer → element builder) against ltx 3.1.2 on the same bytes, in one run; and
+ * the same pipeline with the `'builtin'` tokenizer (the element builder finds the start tags
+ * itself, no wasm pass).
  *
  * ltx is measured two ways: its SAX tokenizer (`ltx/lib/parsers/ltx.js`, fed strings through a
  * StringDecoder as the reference did) with a tree builder equivalent to @xmpp/xml's (one ltx
@@ -17,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import { Framer, FrameKind } from '../src/core/xml/framer.ts';
 import { StreamParser } from '../src/core/xml/stream-parser.ts';
-import { sharedTokenizer, type TokenSink } from '../src/core/xml/tokenizer.ts';
+import { sharedTokenizer, type TokenSink, type TokenizerKind } from '../src/core/xml/tokenizer.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -86,8 +88,8 @@ function chunksOf(bytes: Buffer): Buffer[] {
   return out;
 }
 
-function runOurs(chunks: Buffer[]): number {
-  const p = new StreamParser();
+function runOurs(chunks: Buffer[], tokenizer: TokenizerKind): number {
+  const p = new StreamParser({ tokenizer });
   let n = 0;
   for (const c of chunks) for (const e of p.push(c)) if (e.type === 'element') n++;
   return n;
@@ -203,7 +205,8 @@ export async function runParseBench(): Promise<Record<string, number>> {
   const chunks = chunksOf(bytes);
   console.log(`parse bench: ${mib.toFixed(1)} MiB, ${stanzas} stanzas, ${CHUNK / 1024} KiB chunks, best of ${process.env.PARSE_BENCH_RUNS ?? 3}`);
   const runners: Runner[] = [
-    { label: 'xmpp-blocks StreamParser', fn: () => runOurs(chunks), bestMs: Infinity, count: 0 },
+    { label: 'xmpp-blocks StreamParser (sax-wasm)', fn: () => runOurs(chunks, 'sax-wasm'), bestMs: Infinity, count: 0 },
+    { label: 'xmpp-blocks StreamParser (builtin)', fn: () => runOurs(chunks, 'builtin'), bestMs: Infinity, count: 0 },
     { label: 'ltx 3.1.2 SAX + element tree', fn: () => runLtxTree(chunks), bestMs: Infinity, count: 0 },
     { label: 'ltx 3.1.2 SAX only (no-op handlers)', fn: () => runLtxSax(chunks), bestMs: Infinity, count: 0 },
   ];
@@ -213,16 +216,19 @@ export async function runParseBench(): Promise<Record<string, number>> {
   ];
   measure([...runners, ...parts], Number(process.env.PARSE_BENCH_RUNS ?? 3));
   const [framerRate, wasmRate] = parts.map((x) => mib / (x.bestMs / 1000)) as [number, number];
-  const [ours, ltxTree, ltxSax] = runners.map((x) => {
+  const [ours, builtin, ltxTree, ltxSax] = runners.map((x) => {
     const rate = mib / (x.bestMs / 1000);
-    console.log(`${x.label.padEnd(36)} ${rate.toFixed(1).padStart(6)} MiB/s  (best ${x.bestMs.toFixed(0)} ms, ${x.count} items)`);
+    console.log(`${x.label.padEnd(38)} ${rate.toFixed(1).padStart(6)} MiB/s  (best ${x.bestMs.toFixed(0)} ms, ${x.count} items)`);
     return rate;
-  }) as [number, number, number];
-  for (const x of parts) console.log(`${x.label.padEnd(36)} ${(mib / (x.bestMs / 1000)).toFixed(1).padStart(6)} MiB/s`);
+  }) as [number, number, number, number];
+  for (const x of parts) console.log(`${x.label.padEnd(38)} ${(mib / (x.bestMs / 1000)).toFixed(1).padStart(6)} MiB/s`);
   const ratio = ours / ltxTree;
-  console.log(`ratio ours / ltx(tree): ${ratio.toFixed(2)}×   ours / ltx(sax only): ${(ours / ltxSax).toFixed(2)}×`);
+  console.log(`ratio ours (sax-wasm) / ltx(tree): ${ratio.toFixed(2)}×   ours (sax-wasm) / ltx(sax only): ${(ours / ltxSax).toFixed(2)}×`);
+  console.log(`ratio ours (builtin)  / ltx(tree): ${(builtin / ltxTree).toFixed(2)}×   ours (builtin)  / ltx(sax only): ${(builtin / ltxSax).toFixed(2)}×`);
   return {
     pipelineMiBps: ours,
+    builtinMiBps: builtin,
+    builtinRatioVsLtxTree: builtin / ltxTree,
     ltxTreeMiBps: ltxTree,
     ltxSaxMiBps: ltxSax,
     ratioVsLtxTree: ratio,

@@ -9,6 +9,8 @@ import { NS } from '../core/namespaces.ts';
 import type { XmlElement } from '../core/xml/element.ts';
 import { escapeAttr, serialize } from '../core/xml/serialize.ts';
 import { StreamParser, type StreamEvent } from '../core/xml/stream-parser.ts';
+import type { TokenizerKind } from '../core/xml/tokenizer.ts';
+import { DEFAULT_MAX_STANZA_SIZE } from '../core/xml/framer.ts';
 import type { ChannelBindingType, TransportEvents, XmppTransport } from '../c2s/transport.ts';
 
 /** Receives what the server writes, already parsed. */
@@ -31,6 +33,8 @@ export interface MemoryTransportOptions {
   readonly failTls?: boolean | undefined;
   /** Largest stanza the input parser accepts (default the parser's 65536). */
   readonly maxStanzaSize?: number | undefined;
+  /** Who finds the start tags in the input parser (default `'sax-wasm'`). */
+  readonly tokenizer?: TokenizerKind | undefined;
   /** Serialise and re-parse server output (default `true`; the benchmark turns it off). */
   readonly parseOutput?: boolean | undefined;
 }
@@ -62,7 +66,7 @@ export class MemoryTransport implements XmppTransport {
   }
 
   #newParser(): StreamParser {
-    return new StreamParser(this.#opts.maxStanzaSize === undefined ? {} : { maxStanzaSize: this.#opts.maxStanzaSize });
+    return new StreamParser({ maxStanzaSize: this.#opts.maxStanzaSize ?? DEFAULT_MAX_STANZA_SIZE, tokenizer: this.#opts.tokenizer ?? 'sax-wasm' });
   }
 
   // ------------------------------------------------------------ client side

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { ChannelBindingType, TransportEvents, XmppTransport } from '../transport.ts';
 import { StreamParser, type StreamEvent } from '../../core/xml/stream-parser.ts';
+import type { TokenizerKind } from '../../core/xml/tokenizer.ts';
 import type { XmlElement } from '../../core/xml/element.ts';
 import { escapeAttr, serialize } from '../../core/xml/serialize.ts';
 import { NS } from '../../core/namespaces.ts';
@@ -25,6 +26,8 @@ import { availableBindings, tlsExporter } from './channel-binding.ts';
 export interface TcpTransportOptions {
   /** Largest stanza or header in bytes (default 65536): larger → `policy-violation`. */
   readonly maxStanzaSize?: number | undefined;
+  /** Who finds the start tags (default `'sax-wasm'`); see {@link TokenizerKind}. */
+  readonly tokenizer?: TokenizerKind | undefined;
   /** Enables STARTTLS on a plain socket. */
   readonly secureContext?: SecureContext | undefined;
   /** Precomputed RFC 5929 `tls-server-end-point` data of the certificate, when defined. */
@@ -75,7 +78,7 @@ export class TcpTransport implements XmppTransport {
     this.kind = socket instanceof TLSSocket ? 'tls' : 'tcp';
     if (socket instanceof TLSSocket) this.#tls = socket;
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
-    this.#parser = new StreamParser({ maxStanzaSize: options.maxStanzaSize ?? 65536 });
+    this.#parser = new StreamParser({ maxStanzaSize: options.maxStanzaSize ?? 65536, tokenizer: options.tokenizer ?? 'sax-wasm' });
     this.#pump = new EventPump(options.logger ?? silentLogger);
     socket.setNoDelay(true);
     this.#listen(socket);

@@ -9,6 +9,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { TLSSocket } from 'node:tls';
 import type { ChannelBindingType, TransportEvents, XmppTransport } from '../transport.ts';
 import { parseElement } from '../../core/xml/parse-element.ts';
+import type { TokenizerKind } from '../../core/xml/tokenizer.ts';
 import { StreamError } from '../../core/errors.ts';
 import { XmlElement } from '../../core/xml/element.ts';
 import { serialize, serializeStandalone } from '../../core/xml/serialize.ts';
@@ -29,6 +30,8 @@ export const XMPP_SUBPROTOCOL = 'xmpp';
 export interface WebSocketTransportOptions {
   /** Largest message in bytes (default 65536) → `policy-violation`. */
   readonly maxStanzaSize?: number | undefined;
+  /** Who finds the start tags (default `'sax-wasm'`); see {@link TokenizerKind}. */
+  readonly tokenizer?: TokenizerKind | undefined;
   /**
    * The connection is confidential although this process sees plain HTTP (a TLS-terminating
    * proxy in front). Direct `wss://` is detected from the socket.
@@ -53,6 +56,7 @@ export class WebSocketTransport implements XmppTransport {
   readonly #clock: Clock;
   readonly #pump: EventPump;
   readonly #maxSize: number;
+  readonly #tokenizer: TokenizerKind;
   #closing = false;
   #userPaused = false;
   #shaperPaused = false;
@@ -68,6 +72,7 @@ export class WebSocketTransport implements XmppTransport {
     this.#opts = options;
     this.#clock = options.clock ?? systemClock;
     this.#maxSize = options.maxStanzaSize ?? 65536;
+    this.#tokenizer = options.tokenizer ?? 'sax-wasm';
     this.#tls = socket.encrypted === true ? (socket as TLSSocket) : undefined;
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.#pump = new EventPump(options.logger ?? silentLogger);
@@ -176,7 +181,7 @@ export class WebSocketTransport implements XmppTransport {
     let el: XmlElement;
     try {
       if (buf.length > this.#maxSize) throw new StreamError('policy-violation', `message larger than ${this.#maxSize} bytes`);
-      el = parseElement(buf, { defaultNs: NS.CLIENT, maxSize: this.#maxSize });
+      el = parseElement(buf, { defaultNs: NS.CLIENT, maxSize: this.#maxSize, tokenizer: this.#tokenizer });
     } catch (err) {
       this.#pump.streamError(err instanceof StreamError ? err : new StreamError('internal-server-error'));
       this.#ws.removeListener('message', this.#onMessage);

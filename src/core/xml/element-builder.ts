@@ -92,6 +92,23 @@ const NAME_START_RANGES =
   ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_RE = new RegExp(`^[${NAME_START_RANGES}][${NAME_START_RANGES}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*$`, 'u');
 
+// Byte classes for one-pass scans of character data and attribute values: what ends the run,
+// what needs the slow decode (entities, line ends, `]]>`, control characters, a possible
+// U+FFFE/U+FFFF) and what needs UTF-8 decoding.
+const C_HIGH = 1;
+const C_SLOW = 2;
+const C_LT = 4;
+const TEXT_CLASS = new Uint8Array(256);
+const ATTR_CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  let k = c >= 0x80 ? C_HIGH : 0;
+  if ((c < 0x20 && c !== 0x0a && c !== 0x09) || c === 0x26 || c === 0x5d || c === 0xef) k |= C_SLOW;
+  if (c === 0x3c) k = C_LT;
+  TEXT_CLASS[c] = k;
+  // In attribute values LF and TAB are normalised to spaces and `]]>` is allowed; `<` is an error.
+  ATTR_CLASS[c] = c < 0x20 || c === 0x26 || c === 0x3c || c === 0xef ? k | C_SLOW : c === 0x5d ? 0 : k;
+}
+
 function isWsByte(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
@@ -286,6 +303,7 @@ export class ElementBuilder implements TokenSink {
   private qnameLen: number[] = [];
   // Scratch for prefixed attributes resolved after the declarations of the same tag.
   private pendingAttrs: number[] = [];
+  private scanning = false;
   private attrScratch = new Int32Array(ATTR_FIELDS * 16);
   private keys: string[] = [];
   private keyCount = 0;
@@ -349,6 +367,21 @@ export class ElementBuilder implements TokenSink {
   endFrame(): void {}
 
   /**
+   * Tokenize the frame given to {@link begin} without sax-wasm: the builder finds the start
+   * tags itself while it scans the bytes between them (the `'builtin'` {@link TokenizerKind}).
+   * Everything else — every check, every decoded value — is the same code as with sax-wasm.
+   * Then call {@link finish} (or {@link finishHeader}) as usual.
+   */
+  scan(): void {
+    this.scanning = true;
+    try {
+      this.gap(this.bufLen);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  /**
    * @internal A start tag at `start` (as reported by the tokenizer, see {@link TokenSink}):
    * parse and check its name and attributes from the bytes, resolve namespaces, open the
    * element (or attach it, when self-closing).
@@ -360,16 +393,17 @@ export class ElementBuilder implements TokenSink {
     // start offset points one byte too far, into the name.
     while (start > this.cursor && buf[start]! >= 0x80) start--;
     if (start < this.cursor || (this.header && this.root !== undefined)) throw nwf('malformed markup');
+    if (start >= len || buf[start] !== 0x3c) throw nwf('malformed start tag');
     if (start > this.cursor) this.gap(start);
     const depth = this.depth;
     if (depth === 0 && (start !== 0 || this.root !== undefined)) throw nwf('more than one root element');
-    if (buf[start] !== 0x3c) throw nwf('malformed start tag');
     const nameStart = start + 1;
     let pos = nameStart;
     while (NAME[buf[pos]!]) pos++;
     const nameEnd = pos;
-    // The tokenizer's view of the name must be ours (a cheap cross-check of the two parsers).
-    if (nameEnd - nameStart !== nameLen) throw nwf('malformed start tag');
+    // sax-wasm's view of the name must be ours (a cheap cross-check of the two parsers);
+    // the built-in scan passes -1.
+    if (nameLen >= 0 && nameEnd - nameStart !== nameLen) throw nwf('malformed start tag');
     const qn = qname(buf, nameStart, nameEnd);
     const colon = lastColon;
 
@@ -408,13 +442,13 @@ export class ElementBuilder implements TokenSink {
       while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = buf[++pos];
       if (b !== 0x22 && b !== 0x27) throw nwf('unquoted attribute value');
       const vs = ++pos;
-      // Find the closing quote, noting anything the fast path of `decode` cannot take.
+      // Find the closing quote, noting what the value needs (ATTR_CLASS).
       let slow = 0;
       for (;;) {
         const c = buf[pos];
         if (c === b) break;
         if (c === undefined || pos >= len) throw nwf('unterminated attribute value');
-        if (c < 0x20 || c === 0x26 || c === 0x3c || c === 0xef) slow = 1;
+        slow |= ATTR_CLASS[c]!;
         pos++;
       }
       const k = attrCount * ATTR_FIELDS;
@@ -539,7 +573,7 @@ export class ElementBuilder implements TokenSink {
     this.defaults[depth] = defaultNs;
     this.prefixesStack[depth] = prefixes;
     this.openStart[depth] = start;
-    this.qnameLen[depth] = nameLen;
+    this.qnameLen[depth] = nameEnd - nameStart;
     this.depth = depth + 1;
     this.cursor = end;
   }
@@ -552,13 +586,30 @@ export class ElementBuilder implements TokenSink {
     const buf = this.buf;
     let s = this.cursor;
     while (s < limit) {
+      // One pass finds the next `<` and notes what the text needs (TEXT_CLASS).
       let lt = s;
-      while (lt < limit && buf[lt] !== 0x3c) lt++;
+      let cls = 0;
+      let k: number;
+      while (lt < limit && (k = TEXT_CLASS[buf[lt]!]!) !== C_LT) {
+        cls |= k;
+        lt++;
+      }
       if (lt > s) {
         if (this.depth === 0) throw nwf('character data outside the element');
-        this.text(this.depth - 1, s, lt);
+        const t = cls === 0 ? this.str.slice(s, lt) : cls === C_HIGH ? utf8Slice.call(buf, s, lt) : this.decodeSlow(s, lt, false);
+        if (t !== '') this.children[this.depth - 1]!.push(t);
       }
       if (lt === limit) break;
+      if (this.scanning && buf[lt + 1] !== 0x2f) {
+        // Built-in tokenizer: a `<` not opening an end tag opens a start tag (or is an error
+        // that startTag and endTag report, e.g. `<!` → restricted-xml).
+        const next = buf[lt + 1];
+        if (next === 0x21 || next === 0x3f) throw new StreamError('restricted-xml', 'DOCTYPE, comment, CDATA or processing instruction');
+        this.cursor = lt;
+        this.startTag(lt, -1);
+        s = this.cursor;
+        continue;
+      }
       s = this.endTag(lt, limit);
     }
     this.cursor = limit;
@@ -601,26 +652,12 @@ export class ElementBuilder implements TokenSink {
     return this.str.slice(s, e);
   }
 
-  /**
-   * Decode character data or an attribute value `[s, e)`: entities, character references,
-   * line ends (XML §2.11) and, for attributes, value normalisation (XML §3.3.3).
-   */
-  private decode(s: number, e: number, attr: boolean): string {
-    const buf = this.buf;
-    let i = s;
-    for (; i < e; i++) {
-      const b = buf[i]!;
-      if (b < 0x20) {
-        // LF and TAB need no work in character data (only in attribute values).
-        if (attr || (b !== 0x0a && b !== 0x09)) break;
-      } else if (b === 0x26 || b === 0x3c || b === 0x5d || b === 0xef) break; // 0xef: maybe U+FFFE/U+FFFF
-    }
-    return i === e ? this.slice(s, e) : this.decodeSlow(s, e, attr);
-  }
-
   /** The value of scratch attribute `k` (see {@link startTag}). */
   private value(attrs: Int32Array, k: number): string {
-    return attrs[k] === 0 ? this.slice(attrs[k + 3]!, attrs[k + 4]!) : this.decodeSlow(attrs[k + 3]!, attrs[k + 4]!, true);
+    const cls = attrs[k];
+    const s = attrs[k + 3]!;
+    const e = attrs[k + 4]!;
+    return cls === 0 ? this.str.slice(s, e) : cls === C_HIGH ? utf8Slice.call(this.buf, s, e) : this.decodeSlow(s, e, true);
   }
 
   private decodeSlow(s: number, e: number, attr: boolean): string {
@@ -681,11 +718,6 @@ export class ElementBuilder implements TokenSink {
   private attach(depth: number, el: XmlElement): void {
     if (depth === 0) this.root = el;
     else this.children[depth - 1]!.push(el);
-  }
-
-  private text(d: number, s: number, e: number): void {
-    const t = this.decode(s, e, false);
-    if (t !== '') this.children[d]!.push(t);
   }
 }
 

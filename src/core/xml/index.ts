@@ -7,3 +7,4 @@ export * from './serialize.ts';
 export { StreamParser, type StreamEvent, type StreamParserOptions } from './stream-parser.ts';
 export { parseElement, type ParseElementOptions } from './parse-element.ts';
 export { DEFAULT_MAX_STANZA_SIZE } from './framer.ts';
+export type { TokenizerKind } from './tokenizer.ts';

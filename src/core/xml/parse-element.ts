@@ -7,7 +7,7 @@ import { StreamError } from '../errors.ts';
 import type { XmlElement } from './element.ts';
 import { ElementBuilder, rootScope } from './element-builder.ts';
 import { DEFAULT_MAX_STANZA_SIZE, Framer, FrameKind } from './framer.ts';
-import { sharedTokenizer } from './tokenizer.ts';
+import { sharedTokenizer, type TokenizerKind } from './tokenizer.ts';
 
 /** Options of {@link parseElement}. */
 export interface ParseElementOptions {
@@ -15,6 +15,8 @@ export interface ParseElementOptions {
   maxSize?: number;
   /** Namespace of an unqualified root without `xmlns` (e.g. `jabber:client`); default none. */
   defaultNs?: string;
+  /** Who finds the start tags (default `'sax-wasm'`); see {@link TokenizerKind}. */
+  tokenizer?: TokenizerKind;
 }
 
 const builder = new ElementBuilder();
@@ -35,7 +37,8 @@ export function parseElement(input: string | Uint8Array, opts: ParseElementOptio
       (kind, frame) => {
         if (kind !== FrameKind.Stanza || result !== undefined) throw new StreamError('not-well-formed', 'more than one element');
         builder.begin(frame, scope);
-        sharedTokenizer().tokenize(frame, builder);
+        if (opts.tokenizer === 'builtin') builder.scan();
+        else sharedTokenizer().tokenize(frame, builder);
         result = builder.finish();
       },
       { maxSize, fragment: true },

@@ -10,7 +10,7 @@ import { StreamError } from '../errors.ts';
 import type { XmlElement } from './element.ts';
 import { ElementBuilder, rootScope, type NsScope } from './element-builder.ts';
 import { DEFAULT_MAX_STANZA_SIZE, Framer, FrameKind } from './framer.ts';
-import { sharedTokenizer, type TokenSink } from './tokenizer.ts';
+import { sharedTokenizer, type TokenSink, type TokenizerKind } from './tokenizer.ts';
 
 /** What {@link StreamParser.push} reports, in stream order. */
 export type StreamEvent =
@@ -48,6 +48,8 @@ export interface StreamParserOptions {
    * fails with `policy-violation` before any of it is buffered for the tokenizer.
    */
   maxStanzaSize?: number;
+  /** Who finds the start tags (default `'sax-wasm'`); see {@link TokenizerKind}. */
+  tokenizer?: TokenizerKind;
 }
 
 // Shared by every parser of the process: building is synchronous and never re-entered.
@@ -70,7 +72,10 @@ export class StreamParser {
   private qname = '';
   private failure: StreamError | undefined;
 
+  private readonly builtin: boolean;
+
   constructor(opts: StreamParserOptions = {}) {
+    this.builtin = opts.tokenizer === 'builtin';
     this.framer = new Framer(this.onFrame, { maxSize: opts.maxStanzaSize ?? DEFAULT_MAX_STANZA_SIZE });
   }
 
@@ -138,6 +143,12 @@ export class StreamParser {
 
   private readonly onFrame = (kind: FrameKind, bytes: Uint8Array): void => {
     if (kind === FrameKind.Stanza) {
+      if (this.builtin) {
+        builder.begin(bytes, this.scope);
+        builder.scan();
+        this.events.push({ type: 'element', element: builder.finish(), size: bytes.length });
+        return;
+      }
       // A frame that began in an earlier chunk is a view of the framer's reusable buffer,
       // which the rest of this chunk may overwrite before the batch runs: keep a copy (at most
       // one per push). Frames inside the chunk are views of it, stable during push().
@@ -149,7 +160,8 @@ export class StreamParser {
     this.flush();
     if (kind === FrameKind.Header) {
       builder.begin(bytes, EMPTY_SCOPE, true);
-      sharedTokenizer().tokenize(bytes, builder);
+      if (this.builtin) builder.scan();
+      else sharedTokenizer().tokenize(bytes, builder);
       const info = builder.finishHeader();
       this.scope = info.scope;
       this.qname = info.qname;

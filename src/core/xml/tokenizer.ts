@@ -27,6 +27,19 @@ import { SaxEventType } from 'sax-wasm';
 import { StreamError } from '../errors.ts';
 
 /**
+ * Which tokenizer finds the start tags of a frame for the element builder:
+ * - `'sax-wasm'` (the default): the shared sax-wasm instance ({@link sharedTokenizer}); all
+ *   stanzas of one read are tokenized in one write.
+ * - `'builtin'`: the element builder finds them itself while it scans the bytes between
+ *   markup, which it does in both modes ({@link ElementBuilder.scan}).
+ *
+ * Both build the same elements and reject the same input with the same conditions (a
+ * differential fuzz test holds them to it); `'builtin'` skips the wasm pass, about 40 % of
+ * the pipeline's time on XMPP-shaped input (docs/benchmarks.md, "Parsing").
+ */
+export type TokenizerKind = 'sax-wasm' | 'builtin';
+
+/**
  * Receives the tokens of one or more frames (see {@link Tokenizer.tokenizeFrames}). Offsets are
  * byte offsets into the current frame.
  */

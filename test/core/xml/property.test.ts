@@ -1,6 +1,7 @@
 /**
  * Property tests: random stanzas serialized with `serialize()` and fed to the stream parser
- * under any chunking parse to elements equal to the original and to the unsplit parse.
+ * under any chunking parse to elements equal to the original and to the unsplit parse, with
+ * either tokenizer.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +11,7 @@ import { XmlElement, type XmlNode } from '../../../src/core/xml/element.ts';
 import { parseElement } from '../../../src/core/xml/parse-element.ts';
 import { serialize, serializeStandalone } from '../../../src/core/xml/serialize.ts';
 import { StreamParser } from '../../../src/core/xml/stream-parser.ts';
+import type { TokenizerKind } from '../../../src/core/xml/tokenizer.ts';
 
 const HEADER = `<stream:stream xmlns="jabber:client" xmlns:stream="${NS.STREAMS}" to="example.com" version="1.0">`;
 const PREFIXES = new Map([[NS.STREAMS, 'stream']]);
@@ -66,8 +68,8 @@ function cut(bytes: Buffer, sizes: number[]): Buffer[] {
   return out;
 }
 
-function parseStream(chunks: Buffer[]): XmlElement[] {
-  const p = new StreamParser({ maxStanzaSize: 1 << 20 });
+function parseStream(chunks: Buffer[], tokenizer: TokenizerKind = 'sax-wasm'): XmlElement[] {
+  const p = new StreamParser({ maxStanzaSize: 1 << 20, tokenizer });
   const out: XmlElement[] = [];
   for (const c of chunks) for (const e of p.push(c)) if (e.type === 'element') out.push(e.element);
   return out;
@@ -80,11 +82,14 @@ test('serialize → stream-parse under any chunking equals the original and the 
       const whole = parseStream([wire]);
       const split = parseStream(cut(wire, sizes));
       const bytewise = parseStream(cut(wire, [1]));
+      const builtin = parseStream(cut(wire, sizes), 'builtin');
       assert.is(whole.length, els.length);
+      assert.is(builtin.length, els.length);
       for (let i = 0; i < els.length; i++) {
         assert.ok(whole[i]!.equals(els[i]!, undefined, NS.CLIENT), `whole #${i}: ${serialize(whole[i]!)} vs ${serialize(els[i]!)}`);
         assert.ok(split[i]!.equals(whole[i]!), `split #${i}`);
         assert.ok(bytewise[i]!.equals(whole[i]!), `1-byte #${i}`);
+        assert.ok(builtin[i]!.equals(whole[i]!), `builtin tokenizer #${i}`);
       }
     }),
     { numRuns: 250 },
