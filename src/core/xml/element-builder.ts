@@ -35,7 +35,7 @@
  *
  * @module
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { StreamError } from '../errors.ts';
 import { NS } from '../namespaces.ts';
 import { XmlElement, type XmlAttrs, type XmlNode } from './element.ts';
@@ -283,7 +283,6 @@ function entityAt(buf: Uint8Array, i: number, e: number): typeof entityResult {
 export class ElementBuilder implements TokenSink {
   private buf: Uint8Array = EMPTY_BUF;
   private str = '';
-  private ascii = true;
   private header = false;
   private depth = 0;
   private cursor = 0;
@@ -321,11 +320,9 @@ export class ElementBuilder implements TokenSink {
     // (measured ~150-250 ns each). Only runs that hold non-ASCII bytes are decoded as UTF-8,
     // one by one: decoding a whole non-ASCII frame as UTF-8 cost ~570 ns for a 150-byte
     // message, and most of its values (JIDs, ids) are ASCII anyway.
-    this.ascii = isAscii(this.buf);
     // Step 2 of the pipeline: only valid UTF-8 is XML for us (RFC 6120 §11.6). Invalid bytes
-    // are `not-well-formed` (`unsupported-encoding` is for a declared encoding); checked
-    // before tokenizing because sax-wasm swallows markup after a bad byte (§1.4).
-    if (!this.ascii && !isUtf8(this.buf)) throw nwf('invalid UTF-8');
+    // are `not-well-formed` (`unsupported-encoding` is for a declared encoding).
+    if (!isUtf8(bytes)) throw nwf('invalid UTF-8');
     this.str = latin1Slice.call(bytes, 0, this.bufLen);
     this.header = header;
     this.depth = 0;
@@ -639,19 +636,6 @@ export class ElementBuilder implements TokenSink {
     return i + 1;
   }
 
-  /**
-   * `[s, e)` of the frame as a string: a slice of the frame's latin1 string when the run is
-   * ASCII (no native call), else that run decoded as UTF-8 (runs start and end at ASCII
-   * markup, entities or line ends, so never inside a character of the valid-UTF-8 frame).
-   */
-  private slice(s: number, e: number): string {
-    if (!this.ascii) {
-      const buf = this.buf;
-      for (let i = s; i < e; i++) if (buf[i]! >= 0x80) return utf8Slice.call(buf, s, e);
-    }
-    return this.str.slice(s, e);
-  }
-
   /** The value of scratch attribute `k` (see {@link startTag}). */
   private value(attrs: Int32Array, k: number): string {
     const cls = attrs[k];
@@ -662,38 +646,45 @@ export class ElementBuilder implements TokenSink {
 
   private decodeSlow(s: number, e: number, attr: boolean): string {
     const buf = this.buf;
+    const str = this.str;
     let out = '';
     let seg = s;
+    // Whether [seg, i) holds a non-ASCII byte: such a run is decoded as UTF-8.
+    let high = false;
     for (let i = s; i < e; i++) {
       const b = buf[i]!;
-      if (b === 0x26) {
-        if (i > seg) out += this.slice(seg, i);
+      if (b >= 0x80) {
+        high = true;
+        if (b === 0xef && i + 2 < e && buf[i + 1] === 0xbf && (buf[i + 2] === 0xbe || buf[i + 2] === 0xbf)) throw nwf('U+FFFE/U+FFFF is not an XML character');
+      } else if (b === 0x26) {
+        if (i > seg) out += high ? utf8Slice.call(buf, seg, i) : str.slice(seg, i);
         const r = entityAt(buf, i, e);
         out += r.text;
         i = r.next - 1;
         seg = r.next;
+        high = false;
       } else if (b === 0x3c) {
         throw nwf(attr ? '`<` in an attribute value' : 'stray `<` in character data');
       } else if (b < 0x20) {
         if (b === 0x0d) {
-          if (i > seg) out += this.slice(seg, i);
+          if (i > seg) out += high ? utf8Slice.call(buf, seg, i) : str.slice(seg, i);
           out += attr ? ' ' : '\n';
           if (i + 1 < e && buf[i + 1] === 0x0a) i++;
           seg = i + 1;
+          high = false;
         } else if (b === 0x0a || b === 0x09) {
           if (attr) {
-            if (i > seg) out += this.slice(seg, i);
+            if (i > seg) out += high ? utf8Slice.call(buf, seg, i) : str.slice(seg, i);
             out += ' ';
             seg = i + 1;
+            high = false;
           }
         } else throw nwf('control character');
       } else if (b === 0x5d) {
         if (!attr && i + 2 < e && buf[i + 1] === 0x5d && buf[i + 2] === 0x3e) throw nwf('`]]>` in character data');
-      } else if (b === 0xef) {
-        if (i + 2 < e && buf[i + 1] === 0xbf && (buf[i + 2] === 0xbe || buf[i + 2] === 0xbf)) throw nwf('U+FFFE/U+FFFF is not an XML character');
       }
     }
-    if (e > seg) out += this.slice(seg, e);
+    if (e > seg) out += high ? utf8Slice.call(buf, seg, e) : str.slice(seg, e);
     return out;
   }
 
