@@ -9,7 +9,7 @@ const USAGE = `Usage: xmpp-blocks <command> [options]
 
 Commands:
   serve [--port 5222] [--ws-port 5280] [--domain localhost] [--data DIR] [--config FILE]
-        [--modules default|none|a,b,c] [--no-demo]
+        [--modules default|none|a,b,c] [--tokenizer sax-wasm|builtin] [--no-demo]
                            start the server (SQLite under DIR, self-signed certificate)
   user add JID --password PW        create an account
   user remove JID                   delete an account and its data

@@ -15,6 +15,7 @@ import { selfSignedCertificate, type PemCertificate } from '../c2s/certificate.t
 import { createLogger } from '../core/logger.ts';
 import * as ext from '../ext/index.ts';
 import type { XmppModule } from '../c2s/module.ts';
+import type { TokenizerKind } from '../core/xml/tokenizer.ts';
 
 interface ServeConfig {
   port?: number;
@@ -30,6 +31,8 @@ interface ServeConfig {
   admin?: ServerOptions['admin'];
   /** Module names (`["presence", "roster"]`), or `"default"` / `"none"`. */
   modules?: string[] | 'default' | 'none';
+  /** Who finds start tags in the XML parser of the default listeners (see `TokenizerKind`). */
+  tokenizer?: TokenizerKind;
 }
 
 /** `default`, `none`, or a comma-separated list of module names (see `src/ext/*`). */
@@ -68,6 +71,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
       config: { type: 'string' },
       'no-demo': { type: 'boolean' },
       modules: { type: 'string' },
+      tokenizer: { type: 'string' },
     },
     strict: true,
   });
@@ -77,13 +81,15 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
   const host = values.host ?? file.host ?? '127.0.0.1';
   const port = Number(values.port ?? file.port ?? 5222);
   const wsPort = Number(values['ws-port'] ?? file.wsPort ?? 5280);
+  const tokenizer = (values.tokenizer ?? file.tokenizer ?? 'sax-wasm') as TokenizerKind;
+  if (tokenizer !== 'sax-wasm' && tokenizer !== 'builtin') throw new Error(`--tokenizer must be sax-wasm or builtin, not "${tokenizer}"`);
   mkdirSync(opts.dataDir, { recursive: true });
 
   const domainNames = domains.map((d) => (typeof d === 'string' ? d : d.domain));
   const certificate = await loadCertificate(opts.dataDir, domainNames);
   const listeners: ListenerConfig[] = file.listeners ?? [
-    { kind: 'tcp', host, port, tls: 'optional', certificate },
-    ...(wsPort > 0 ? [{ kind: 'websocket' as const, host, port: wsPort }] : []),
+    { kind: 'tcp', host, port, tls: 'optional', certificate, tokenizer },
+    ...(wsPort > 0 ? [{ kind: 'websocket' as const, host, port: wsPort, tokenizer }] : []),
   ];
   const logger = createLogger((process.env.XMPP_BLOCKS_LOG as 'info') || 'info');
   const storage = sqliteStorage({ path: join(opts.dataDir, 'xmpp-blocks.sqlite') });
