@@ -49,7 +49,7 @@ export interface ListenerOptions {
   readonly maxStanzaSize?: number | undefined;
   /**
    * Who finds the start tags in the XML parser: `'sax-wasm'` (default) or `'builtin'` (the
-   * element builder alone, ~2× the parse throughput); see {@link TokenizerKind}.
+   * element builder alone, 1.7–1.9× the parse throughput); see {@link TokenizerKind}.
    */
   readonly tokenizer?: TokenizerKind | undefined;
   /** Pre-session state timeout in ms (default 5000; enforced by the connection). */
