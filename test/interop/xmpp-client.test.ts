@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { DEFAULT_LISTENERS, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { runProcess, type ProcessExit } from '../helpers/spawn.ts';
 import type { RunnerConfig, RunnerReport } from './xmpp-client-runner.ts';
 
@@ -16,6 +16,8 @@ const RUNNER = fileURLToPath(new URL('./xmpp-client-runner.ts', import.meta.url)
 const STARTTLS = 0;
 const DIRECT_TLS = 1;
 const WEBSOCKET = 2;
+const STARTTLS_BUILTIN = 3;
+const WEBSOCKET_BUILTIN = 4;
 
 interface Scenario {
   readonly name: string;
@@ -29,6 +31,9 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'SCRAM-SHA-1 over WebSocket (RFC 7395)', listener: WEBSOCKET, mechanism: 'SCRAM-SHA-1' },
   { name: 'PLAIN over WebSocket (RFC 7395)', listener: WEBSOCKET, mechanism: 'PLAIN' },
   { name: 'SCRAM-SHA-1 over direct TLS (XEP-0368)', listener: DIRECT_TLS, mechanism: 'SCRAM-SHA-1' },
+  // The same flows with the element builder finding start tags itself (TokenizerKind).
+  { name: 'SCRAM-SHA-1 over TCP+STARTTLS, builtin tokenizer', listener: STARTTLS_BUILTIN, mechanism: 'SCRAM-SHA-1' },
+  { name: 'PLAIN over WebSocket, builtin tokenizer', listener: WEBSOCKET_BUILTIN, mechanism: 'PLAIN' },
 ];
 
 let ts: TestServer;
@@ -38,13 +43,14 @@ let run: { reports: RunnerReport[]; context: string; exit: ProcessExit };
 
 function serviceOf(listener: number): string {
   const a = ts.address(listener);
-  if (listener === WEBSOCKET) return `ws://${a.host}:${a.port}${a.path ?? '/xmpp-websocket'}`;
+  if (listener === WEBSOCKET || listener === WEBSOCKET_BUILTIN) return `ws://${a.host}:${a.port}${a.path ?? '/xmpp-websocket'}`;
   return `${listener === DIRECT_TLS ? 'xmpps' : 'xmpp'}://${a.host}:${a.port}`;
 }
 
 test.before(async () => {
   ts = await startTestServer({
     users: { 'alice@localhost': 'alice-secret', 'bob@localhost': 'bob-secret' },
+    listeners: [...DEFAULT_LISTENERS, { kind: 'tcp', tls: 'optional', tokenizer: 'builtin' }, { kind: 'websocket', tokenizer: 'builtin' }],
   });
   tmp = await mkdtemp(join(tmpdir(), 'xmpp-client-interop-'));
   const caFile = join(tmp, 'ca.pem');
