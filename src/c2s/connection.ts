@@ -122,6 +122,8 @@ export class C2sConnection implements C2sContext, EffectsTarget {
   lserver: string | undefined;
   lang: string;
   state: C2sStateName = 'connecting';
+  /** See {@link C2sContext.stanzasIn}. */
+  stanzasIn = 0;
   /** The registered session once bound (and until closed). */
   session: LocalSession | undefined;
   /** Resolves when the connection has fully terminated. */
@@ -687,7 +689,9 @@ export class C2sConnection implements C2sContext, EffectsTarget {
   }
 
   #awaitingSessionElement(el: XmlElement): Step {
-    if (stanzaKind(el) === 'iq' && el.attrs.type === 'set' && el.getChild('session', NS.SESSION)) {
+    const kind = stanzaKind(el);
+    if (kind !== undefined) this.stanzasIn++;
+    if (kind === 'iq' && el.attrs.type === 'set' && el.getChild('session', NS.SESSION)) {
       return this.#openSession(el, this.jid!, 'session');
     }
     return this.#sendXmlelPreSession(el);
@@ -737,6 +741,8 @@ export class C2sConnection implements C2sContext, EffectsTarget {
   // ------------------------------------------------------------------ established: send pipeline
 
   #clientPacket(el: XmlElement): Step {
+    const kind = stanzaKind(el);
+    if (kind !== undefined) this.stanzasIn++;
     const jid = this.jid!;
     const fromAttr = el.attrs.from;
     if (fromAttr !== undefined && fromAttr !== this.#jidStr) {
@@ -757,7 +763,6 @@ export class C2sConnection implements C2sContext, EffectsTarget {
         return;
       }
     }
-    const kind = stanzaKind(el);
     // RFC 6121 appendix E: with an optional session, a session IQ is answered and ignored.
     if (kind === 'iq' && el.attrs.type === 'set' && !this.listener.legacySession && el.getChild('session', NS.SESSION) !== undefined) {
       this.#write(iqResult(el));

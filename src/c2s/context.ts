@@ -64,6 +64,12 @@ export interface C2sContext {
   /** TLS is active on the transport. */
   readonly isSecure: boolean;
   readonly remoteAddress: string;
+  /**
+   * Stanzas (message, presence, iq) this connection has taken from its client after resource
+   * binding, each one counted whether a module, the core (a `jid-malformed` reply, an optional
+   * session IQ) or nobody handled it. XEP-0198's `h` is counted from it.
+   */
+  readonly stanzasIn: number;
   /** Session info (auth mechanism, connection kind, module keys set with `setInfo`). */
   readonly info: Readonly<Record<string, unknown>>;
   /** The connection's clock time (ms); named-timeout handlers compare activity timestamps with it. */

@@ -105,7 +105,8 @@ test('enable before the session (legacySession) in awaitingSession', async () =>
   assert.is(c.connection.state, 'established');
   c.send(`<r xmlns='${NS_SM}'/>`);
   await c.settle();
-  assert.is(c.expect((e) => e.name === 'a').attrs.h, '0');
+  // The session IQ came after <enable/>: a stanza the client counts, so the server does too.
+  assert.is(c.expect((e) => e.name === 'a').attrs.h, '1');
 });
 
 test('h counts messages, presences and IQs, not other elements; <r/> → <a h/>', async () => {
@@ -148,10 +149,26 @@ test('server <r/> after each stanza (ackFreq 1), <a/> drops acked stanzas; ackFr
   assert.equal(a2.received().map((e) => e.name), ['message', 'message', 'r', 'message', 'message', 'r']);
 });
 
+test('h counts the stanzas the core answers itself: a jid-malformed reply, an optional session IQ', async () => {
+  const { server, bob } = await setup();
+  const { c: alice } = await smLogin(server, 'alice@localhost/phone');
+  alice.send(`<message to='@@bad@@' id='m1' type='chat'><body>x</body></message>`);
+  alice.send(`<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>`);
+  alice.send(chat('bob@localhost/pc', 'after'));
+  alice.send(`<r xmlns='${NS_SM}'/>`);
+  await alice.settle();
+  const got = alice.received();
+  assert.ok(got.some((e) => e.name === 'message' && e.attrs.type === 'error' && e.attrs.id === 'm1'), 'jid-malformed reply');
+  assert.ok(got.some((e) => e.name === 'iq' && e.attrs.type === 'result' && e.attrs.id === 's1'), 'session IQ answered');
+  assert.is(got.find((e) => e.name === 'a')?.attrs.h, '3');
+  assert.equal(bodies(msgs(bob)), ['after']);
+});
+
 test('counters wrap at 2^32 (in and out)', async () => {
   const { server, bob } = await setup();
   const { c: alice } = await smLogin(server, 'alice@localhost/phone');
   slot(alice).counterIn = 2 ** 32 - 1;
+  slot(alice).inBase = alice.connection.stanzasIn;
   alice.send(chat('bob@localhost/pc', 'wrap'));
   alice.send(`<r xmlns='${NS_SM}'/>`);
   await alice.settle();

@@ -78,8 +78,14 @@ export interface StreamManagementOptions {
 export interface SmState {
   /** Resumption id when enabled with `resume`. */
   smid: string | undefined;
-  /** Stanzas handled from the client (mod 2^32). */
+  /**
+   * Stanzas handled from the client (mod 2^32) when {@link inBase} was taken; `h` now is
+   * {@link handledIn}. The connection counts every stanza itself (`C2sContext.stanzasIn`),
+   * including those the core answers without running any hook.
+   */
   counterIn: number;
+  /** The connection's `stanzasIn` when {@link counterIn} was taken. */
+  inBase: number;
   /** Stanzas the client acknowledged (mod 2^32); sent = counterOut + buffer.length. */
   counterOut: number;
   /** Unacknowledged stanzas, oldest first (stripped accs). */
@@ -90,6 +96,11 @@ export interface SmState {
   handedOver: boolean;
   /** How long this session waits for a resumption, ms (the option, or the client's smaller `max`). */
   resumeMs?: number | undefined;
+}
+
+/** XEP-0198 `h` for the stanzas received from the client on `conn` (mod 2^32). */
+export function handledIn(conn: C2sContext, s: SmState): number {
+  return (s.counterIn + conn.stanzasIn - s.inBase) % U32;
 }
 
 /** The module's slot. */
@@ -192,7 +203,8 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
    * new state for connection `sid` (with a registered resumption id when asked) and the
    * `<enabled/>` answer. The caller checks when enabling is allowed.
    */
-  const newSession = async (sid: string, el: XmlElement): Promise<{ state: SmState; enabled: XmlElement }> => {
+  const newSession = async (conn: C2sContext, el: XmlElement): Promise<{ state: SmState; enabled: XmlElement }> => {
+    const sid = conn.sid;
     const wantsResume = el.attrs.resume === 'true' || el.attrs.resume === '1';
     let smid: string | undefined;
     if (wantsResume) {
@@ -202,7 +214,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
     // XEP-0198 §5: the client's preferred maximum (seconds) is honoured when it is shorter.
     const clientMax = parseH(el.attrs.max);
     const resumeMs = clientMax !== undefined && clientMax > 0 && clientMax * 1000 < opts.resumeTimeout ? clientMax * 1000 : opts.resumeTimeout;
-    const state: SmState = { smid, counterIn: 0, counterOut: 0, buffer: [], resumedFrom: [], handedOver: false, resumeMs };
+    const state: SmState = { smid, counterIn: 0, inBase: conn.stanzasIn, counterOut: 0, buffer: [], resumedFrom: [], handedOver: false, resumeMs };
     const attrs = smid === undefined ? {} : { id: smid, resume: 'true', max: resumeMs === opts.resumeTimeout ? maxSeconds : String(resumeMs / 1000) };
     return { state, enabled: smEl('enabled', attrs) };
   };
@@ -212,7 +224,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
     if ((conn.state !== 'established' && conn.state !== 'awaitingSession') || getModState(conn, smSlot) !== undefined) {
       return stop(ef.socketSend(failed('unexpected-request')));
     }
-    const { state, enabled } = await newSession(conn.sid, el);
+    const { state, enabled } = await newSession(conn, el);
     return stop(ef.setModState(smSlot, state).socketSend(enabled));
   };
 
@@ -265,9 +277,9 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
   };
 
   /** Adopt the handed-over session on this connection; returns `<resumed/>` (the caller sends it first). */
-  const adopt = (ef: Effects, r: Extract<ResumeOutcome, { kind: 'ok' }>): XmlElement => {
+  const adopt = (ef: Effects, conn: C2sContext, r: Extract<ResumeOutcome, { kind: 'ok' }>): XmlElement => {
     const reply = r.reply;
-    const state: SmState = { smid: reply.smid, counterIn: reply.counterIn, counterOut: r.h, buffer: [], resumedFrom: reply.resumedFrom, handedOver: false, resumeMs: reply.resumeMs };
+    const state: SmState = { smid: reply.smid, counterIn: reply.counterIn, inBase: conn.stanzasIn, counterOut: r.h, buffer: [], resumedFrom: reply.resumedFrom, handedOver: false, resumeMs: reply.resumeMs };
     ef.adoptSession({ ...reply.snapshot, priority: reply.priority }).setModState(smSlot, state);
     return smEl('resumed', { previd: r.previd, h: String(reply.counterIn) });
   };
@@ -286,7 +298,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
       case 'too-high':
         return stop(ef.hardStop('sm-handled-count-too-high', new StreamError('undefined-condition', { appCondition: r.app })));
       case 'ok':
-        ef.socketSend(adopt(ef, r));
+        ef.socketSend(adopt(ef, conn, r));
         resend(ef, r);
         return stop(ef);
     }
@@ -306,7 +318,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
     const extra: SmHandOver = {
       ok: true,
       smid: s.smid,
-      counterIn: s.counterIn,
+      counterIn: handledIn(conn, s),
       unacked: s.buffer.slice(n),
       resumedFrom: [...s.resumedFrom, conn.sid],
       resumeMs: s.resumeMs,
@@ -319,7 +331,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
     return stop(
       ef
         .handOverSession(callRef, extra)
-        .setModState(smSlot, { smid: s.smid, counterIn: s.counterIn, counterOut: req.h, buffer: [], resumedFrom: s.resumedFrom, handedOver: true })
+        .setModState(smSlot, { smid: s.smid, counterIn: handledIn(conn, s), inBase: conn.stanzasIn, counterOut: req.h, buffer: [], resumedFrom: s.resumedFrom, handedOver: true })
         .cancelTimeout(RESUME_TIMEOUT)
         .cancelTimeout(BUFFER_CHECK)
         .setTimeout(HANDOVER_TIMEOUT, opts.handoverTimeout * 2, onHandoverTimeout),
@@ -373,7 +385,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
               acc.success.push(smEl('failed', {}, xml('undefined-condition', { xmlns: NS_STANZAS }), r.app));
               return next(acc);
             case 'ok': {
-              acc.success.push(adopt(acc.effects, r));
+              acc.success.push(adopt(acc.effects, p.conn, r));
               resend(acc.effects, r);
               acc.session = 'resumed';
               acc.jid = r.reply.snapshot.jid;
@@ -392,7 +404,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
       (acc, p) => {
         const el = p.request.getChild('enable', NS_SM);
         if (el === undefined || getModState(p.conn, smSlot) !== undefined) return;
-        return newSession(p.conn.sid, el).then(({ state, enabled }) => {
+        return newSession(p.conn, el).then(({ state, enabled }) => {
           acc.effects.setModState(smSlot, state);
           acc.bound.push(enabled);
           return next(acc);
@@ -415,7 +427,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
           case 'r': {
             const s = getModState(conn, smSlot);
             if (s === undefined) return stop(ef.socketSend(failed('unexpected-request')));
-            return stop(ef.socketSend(smEl('a', { h: String(s.counterIn) })));
+            return stop(ef.socketSend(smEl('a', { h: String(handledIn(conn, s)) })));
           }
           case 'a': {
             const s = getModState(conn, smSlot);
@@ -429,15 +441,9 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
       50,
     ),
 
-    // XEP-0198 §4: h counts the stanzas handled (message, iq, presence), wrapping at 2^32.
-    hook(
-      h.userSendPacket,
-      (_ef, p) => {
-        const s = getModState(p.conn, smSlot);
-        if (s !== undefined && stanzaKind(p.acc.element) !== undefined) s.counterIn = (s.counterIn + 1) % U32;
-      },
-      5,
-    ),
+    // XEP-0198 §4: h counts the stanzas handled (message, iq, presence), wrapping at 2^32: the
+    // connection counts them (C2sContext.stanzasIn, see handledIn), so a stanza the core answers
+    // before any hook runs (a jid-malformed reply) is counted too.
 
     // Reference §5.2 guard: a stanza pinned to another connection (a replaced one) is dropped.
     hook(
@@ -513,7 +519,7 @@ function hooks(_hostType: string, opts: StreamManagementOptions, env: ModuleEnv)
         }
         if (s.smid !== undefined) {
           const smid = s.smid;
-          const write = opts.staleHTtl > 0 ? smids.writeStaleH(ht, smid, s.counterIn, conn.now()) : Promise.resolve();
+          const write = opts.staleHTtl > 0 ? smids.writeStaleH(ht, smid, handledIn(conn, s), conn.now()) : Promise.resolve();
           Promise.all([smids.unregister(ht, conn.sid), write]).catch((err: unknown) => env.logger.error({ err: String(err) }, 'sm id cleanup failed'));
         }
         if (buffer.length === 0 || conn.jid === undefined) return;
