@@ -24,6 +24,7 @@ import type { C2sContext } from './context.ts';
 import type { Effects } from './effects.ts';
 import type { Jid } from '../core/jid.ts';
 import type { XmlElement } from '../core/xml/element.ts';
+import type { SaslMechanism } from './sasl/types.ts';
 
 /** XEP-0388 namespace. */
 export const NS_SASL2 = 'urn:xmpp:sasl:2';
@@ -61,6 +62,26 @@ export const sasl2StreamFeatures = defineHook<XmlElement[], Sasl2FeaturesParams>
 export const bind2StreamFeatures = defineHook<string[], Sasl2FeaturesParams>(
   'bind2StreamFeatures',
   'fold over the Bind2 inline feature vars; stop = skip later handlers',
+);
+
+/** Params of {@link sasl2Mechanisms}. */
+export interface Sasl2MechanismsParams {
+  readonly conn: C2sContext;
+  /** The client's `<authenticate/>` (its `mechanism` attribute names the one asked for). */
+  readonly request: XmlElement;
+  readonly userAgent: Sasl2UserAgent | undefined;
+}
+
+/**
+ * Fold over extra SASL mechanisms a client may use in SASL2's `<authenticate/>` without their
+ * being listed in `<mechanism/>`: FAST's HT-* token mechanisms (XEP-0484), which are announced
+ * inside `<inline/>` instead and need the request (its `<fast/>` child, the user-agent id).
+ * Run only when the requested mechanism is not among the offered ones. Tag = host type; stop
+ * skips later handlers.
+ */
+export const sasl2Mechanisms = defineHook<SaslMechanism[], Sasl2MechanismsParams>(
+  'sasl2Mechanisms',
+  'fold over SASL2-only mechanisms usable for this <authenticate/>; stop = skip later handlers',
 );
 
 /** The accumulator of {@link sasl2Success}. */

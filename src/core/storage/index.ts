@@ -24,4 +24,5 @@ export type * from './muc-light-store.ts';
 export type * from './domain-store.ts';
 export type * from './session-store.ts';
 export type * from './sm-id-store.ts';
+export type * from './fast-token-store.ts';
 export * from './storage.ts';

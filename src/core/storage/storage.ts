@@ -12,6 +12,7 @@ import type { MucLightStore } from './muc-light-store.ts';
 import type { DomainStore } from './domain-store.ts';
 import type { SessionStore } from './session-store.ts';
 import type { SmIdStore } from './sm-id-store.ts';
+import type { FastTokenStore } from './fast-token-store.ts';
 
 /**
  * Every port, from one adapter family (or mixed: an application may replace single members).
@@ -32,6 +33,7 @@ export interface Storage {
   readonly domains: DomainStore;
   readonly sessions: SessionStore;
   readonly smIds: SmIdStore;
+  readonly fastTokens: FastTokenStore;
   /** Flush pending writes, then release files/connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function removeUserEverywhere(s: Storage, hostType: string, domain:
     s.private.removeUser(hostType, domain, user),
     s.last.removeUser(hostType, domain, user),
     s.mucLight.removeUser(hostType, domain, user),
+    s.fastTokens.removeUser(hostType, domain, user),
   ]);
   await s.auth.removeUser(hostType, domain, user);
 }
@@ -64,6 +67,7 @@ export async function removeDomainEverywhere(s: Storage, hostType: string, domai
     s.private.removeDomain(hostType, domain),
     s.last.removeDomain(hostType, domain),
     s.mucLight.removeDomain(hostType, domain),
+    s.fastTokens.removeDomain(hostType, domain),
   ]);
   await s.auth.removeDomain(hostType, domain);
 }

@@ -17,9 +17,9 @@ import { defineModule, hook, type ModuleEnv } from '../../c2s/module.ts';
 import { Effects, defineModSlot, getModState } from '../../c2s/effects.ts';
 import type { C2sContext } from '../../c2s/context.ts';
 import * as h from '../../c2s/hooks.ts';
-import { decodeSaslPayload, startSasl, type SaslFailureCondition, type SaslSession, type SaslStep } from '../../c2s/sasl/index.ts';
+import { decodeSaslPayload, startSasl, type SaslFailureCondition, type SaslMechanism, type SaslSession, type SaslStep } from '../../c2s/sasl/index.ts';
 import { StreamError } from '../../core/errors.ts';
-import { NS_SASL2, sasl2StreamFeatures, sasl2Success, type Sasl2SuccessAcc, type Sasl2UserAgent } from '../../c2s/sasl2-hooks.ts';
+import { NS_SASL2, sasl2Mechanisms, sasl2StreamFeatures, sasl2Success, type Sasl2SuccessAcc, type Sasl2UserAgent } from '../../c2s/sasl2-hooks.ts';
 import { Jid } from '../../core/jid.ts';
 import { NS } from '../../core/namespaces.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
@@ -158,7 +158,11 @@ function hooks(_hostType: string, opts: Sasl2Options, env: ModuleEnv) {
       if (d === 'incorrect-encoding') return fail(ef, conn, 'incorrect-encoding');
       ir = d;
     }
-    return startSasl(offer.mechanisms, mechanism, offer.context, ir).then(({ first, session }) => onStep(ef, conn, first, { session, mechanism, request: el, userAgent }));
+    const run = (mechanisms: readonly SaslMechanism[]): Promise<HookReturn<Effects>> =>
+      startSasl(mechanisms, mechanism, offer.context, ir).then(({ first, session }) => onStep(ef, conn, first, { session, mechanism, request: el, userAgent }));
+    if (offer.mechanisms.some((m) => m.name === mechanism)) return run(offer.mechanisms);
+    // Not offered in <mechanism/>: maybe a SASL2-only one (FAST's HT-*, XEP-0484).
+    return then(env.hooks.run(sasl2Mechanisms, ht, [], { conn, request: el, userAgent }), (extra) => run([...offer.mechanisms, ...extra.acc]));
   };
 
   const respond = (ef: Effects, conn: C2sContext, el: XmlElement, ex: Sasl2Exchange): Step<HookReturn<Effects>> => {

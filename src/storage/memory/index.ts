@@ -17,10 +17,12 @@ import { MemoryMucLightStore } from './muc-light-store.ts';
 import { MemoryDomainStore } from './domain-store.ts';
 import { MemorySessionStore } from './session-store.ts';
 import { MemorySmIdStore } from './sm-id-store.ts';
+import { MemoryFastTokenStore } from './fast-token-store.ts';
 
 export {
   MemoryAuthStore, MemoryRosterStore, MemoryOfflineStore, MemoryMamStore, MemoryInboxStore, MemoryPrivacyStore, MemoryVCardStore,
   MemoryPrivateStore, MemoryLastStore, MemoryMucLightStore, MemoryDomainStore, MemorySessionStore, MemorySmIdStore,
+  MemoryFastTokenStore,
 };
 
 /** A fresh, empty in-memory {@link Storage}. */
@@ -39,6 +41,7 @@ export function memoryStorage(): Storage {
     domains: new MemoryDomainStore(),
     sessions: new MemorySessionStore(),
     smIds: new MemorySmIdStore(),
+    fastTokens: new MemoryFastTokenStore(),
     close: async () => {},
   };
 }
