@@ -12,6 +12,7 @@ export async function fillEveryPort(st: Storage, ht: string, domain: string, use
   await st.private.set(ht, domain, user, { 'ns:x': '<x xmlns="ns:x"/>' });
   await st.last.set(ht, domain, user, { seconds: 1, status: '' });
   await st.mucLight.create(ht, { domain: `muclight.${domain}`, name: 'room', version: 'v1', config: {}, members: [{ user, domain, affiliation: 'owner' }] });
+  await st.fastTokens.set(ht, domain, user, 'agent-1', { current: { token: 't', mechanism: 'HT-SHA-256-NONE', expiresAt: 1 }, previous: undefined, count: 0 });
 }
 
 /** What every port still holds for `user@domain` (empty when all is gone). */
@@ -28,6 +29,7 @@ export async function leftovers(st: Storage, ht: string, domain: string, user: s
   if (await st.last.get(ht, domain, user)) left.push('last');
   if (await st.mucLight.get(ht, `muclight.${domain}`, 'room')) left.push('mucLight rooms');
   if ((await st.mucLight.roomsOfUser(ht, domain, user)).length) left.push('mucLight members');
+  if ((await st.fastTokens.agents(ht, domain, user)).length) left.push('fastTokens');
   if ((await st.sessions.byDomain(domain)).length) left.push('sessions');
   if (await st.domains.get(domain)) left.push('domains');
   return left;

@@ -63,6 +63,10 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
       assert.is((await st.mam.query('ht', 'example.com', 'alice', { peer: 'bob@x' })).count, 1);
       const indexes = st.database.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'mam_by_peer'").all();
       assert.is(indexes.length, 1);
+      // Tables of later steps exist and work on the upgraded file.
+      const fast = { current: { token: 't1', mechanism: 'HT-SHA-256-NONE', expiresAt: 9 }, previous: undefined, count: 1 };
+      await st.fastTokens.set('ht', 'example.com', 'alice', 'agent-1', fast);
+      assert.equal(await st.fastTokens.get('ht', 'example.com', 'alice', 'agent-1'), fast);
     } finally {
       await st.close();
     }
@@ -240,6 +244,23 @@ misc('an inbox read sees upserts that are still queued in the group commit (not 
     await Promise.all(pending);
   } finally {
     await s.close();
+  }
+});
+
+misc('FAST tokens persist across a reopen, including a set still queued at close', async () => {
+  const path = freshPath();
+  const st = sqliteStorage({ path, groupCommit: { delayMs: 60_000, maxBatch: 10_000 } });
+  const a = { current: { token: 'secret-a2', mechanism: 'HT-SHA-256-ENDP', expiresAt: 1_900_000_000_000 }, previous: { token: 'secret-a1', mechanism: 'HT-SHA-256-ENDP', expiresAt: 1_800_000_000_000 }, count: 3 };
+  const queued = st.fastTokens.set('ht', 'example.com', 'alice', 'agent-1', a);
+  assert.is(st.database.writes.pending, 1);
+  await st.close();
+  await queued;
+  const again = sqliteStorage({ path });
+  try {
+    assert.equal(await again.fastTokens.get('ht', 'example.com', 'alice', 'agent-1'), a);
+    assert.equal(await again.fastTokens.agents('ht', 'example.com', 'alice'), ['agent-1']);
+  } finally {
+    await again.close();
   }
 });
 

@@ -19,6 +19,7 @@ import { removeDomainEverywhere, removeUserEverywhere } from '../../core/storage
 import { MamIdGenerator, mamIdTimestamp, type MamMessage } from '../../core/storage/mam-store.ts';
 import { BLOCKLIST_NAME, type PrivacyItem } from '../../core/storage/privacy-store.ts';
 import type { RosterItem } from '../../core/storage/roster-store.ts';
+import type { FastToken, FastTokenEntry } from '../../core/storage/fast-token-store.ts';
 import type { StoredCredentials } from '../../core/auth/scram.ts';
 
 /** Creates an empty storage for one test. */
@@ -38,6 +39,14 @@ function creds(tag: string): StoredCredentials {
 
 function item(jid: string, over: Partial<RosterItem> = {}): RosterItem {
   return { jid, subscription: 'none', ask: 'none', pendingIn: false, approved: false, groups: [], ...over };
+}
+
+function fastToken(tag: string, mechanism = 'HT-SHA-256-NONE', expiresAt = 1_900_000_000_000): FastToken {
+  return { token: `tok-${tag}`, mechanism, expiresAt };
+}
+
+function fastEntry(tag: string, count = 0): FastTokenEntry {
+  return { current: fastToken(tag), previous: undefined, count };
 }
 
 /** Register one uvu suite per port and run them. */
@@ -476,6 +485,79 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
     });
   });
 
+  port('fastTokens', (it) => {
+    it('get on nothing is undefined; set then get round-trips both tokens and the count', async (st) => {
+      assert.is(await st.fastTokens.get(HT, D, 'alice', 'agent-1'), undefined);
+      assert.equal(await st.fastTokens.agents(HT, D, 'alice'), []);
+      const first = fastEntry('a1');
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', first);
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'agent-1'), first);
+      const rotated: FastTokenEntry = { current: fastToken('a2', 'HT-SHA-512-ENDP', 1_900_000_000_123), previous: fastToken('a1'), count: 7 };
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', rotated);
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'agent-1'), rotated);
+    });
+    it('set replaces the whole entry (the previous token and current alike)', async (st) => {
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', { current: fastToken('a2'), previous: fastToken('a1'), count: 3 });
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', fastEntry('a3'));
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'agent-1'), { current: fastToken('a3'), previous: undefined, count: 0 });
+      const onlyPrevious: FastTokenEntry = { current: undefined, previous: fastToken('a3'), count: 4 };
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', onlyPrevious);
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'agent-1'), onlyPrevious);
+      assert.equal(await st.fastTokens.agents(HT, D, 'alice'), ['agent-1']);
+    });
+    it('entries of other agents, users and domains are independent', async (st) => {
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', fastEntry('a'));
+      await st.fastTokens.set(HT, D, 'alice', 'agent-2', fastEntry('b', 1));
+      await st.fastTokens.set(HT, D, 'bob', 'agent-1', fastEntry('c', 2));
+      await st.fastTokens.set(HT, D2, 'alice', 'agent-1', fastEntry('d', 3));
+      await st.fastTokens.set(HT, D, 'alice', 'agent-1', fastEntry('e', 4));
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'agent-1'), fastEntry('e', 4));
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'agent-2'), fastEntry('b', 1));
+      assert.equal(await st.fastTokens.get(HT, D, 'bob', 'agent-1'), fastEntry('c', 2));
+      assert.equal(await st.fastTokens.get(HT, D2, 'alice', 'agent-1'), fastEntry('d', 3));
+      assert.is(await st.fastTokens.get(HT, D, 'bob', 'agent-2'), undefined);
+    });
+    it('remove deletes one agent and says whether there was one; agents are sorted', async (st) => {
+      for (const agent of ['c-agent', 'a-agent', 'b-agent']) await st.fastTokens.set(HT, D, 'alice', agent, fastEntry(agent));
+      await st.fastTokens.set(HT, D, 'bob', 'b-agent', fastEntry('bob'));
+      assert.equal(await st.fastTokens.agents(HT, D, 'alice'), ['a-agent', 'b-agent', 'c-agent']);
+      assert.is(await st.fastTokens.remove(HT, D, 'alice', 'b-agent'), true);
+      assert.is(await st.fastTokens.remove(HT, D, 'alice', 'b-agent'), false);
+      assert.is(await st.fastTokens.remove(HT, D, 'alice', 'nobody'), false);
+      assert.is(await st.fastTokens.get(HT, D, 'alice', 'b-agent'), undefined);
+      assert.equal(await st.fastTokens.agents(HT, D, 'alice'), ['a-agent', 'c-agent']);
+      assert.equal(await st.fastTokens.get(HT, D, 'bob', 'b-agent'), fastEntry('bob'));
+    });
+    it('removeUser and removeDomain delete only their own entries', async (st) => {
+      await st.fastTokens.set(HT, D, 'alice', 'a1', fastEntry('1'));
+      await st.fastTokens.set(HT, D, 'alice', 'a2', fastEntry('2'));
+      await st.fastTokens.set(HT, D, 'bob', 'a1', fastEntry('3'));
+      await st.fastTokens.set(HT, D2, 'alice', 'a1', fastEntry('4'));
+      await st.fastTokens.removeUser(HT, D, 'alice');
+      assert.equal(await st.fastTokens.agents(HT, D, 'alice'), []);
+      assert.is(await st.fastTokens.get(HT, D, 'alice', 'a1'), undefined);
+      assert.equal(await st.fastTokens.agents(HT, D, 'bob'), ['a1']);
+      assert.equal(await st.fastTokens.get(HT, D2, 'alice', 'a1'), fastEntry('4'));
+      await st.fastTokens.set(HT, D, 'carol', 'a1', fastEntry('5'));
+      await st.fastTokens.removeDomain(HT, D);
+      assert.equal(await st.fastTokens.agents(HT, D, 'bob'), []);
+      assert.equal(await st.fastTokens.agents(HT, D, 'carol'), []);
+      assert.equal(await st.fastTokens.get(HT, D2, 'alice', 'a1'), fastEntry('4'));
+    });
+    it('a read sees every write issued before it, even when not awaited', async (st) => {
+      const writes = [
+        st.fastTokens.set(HT, D, 'alice', 'a1', fastEntry('1')),
+        st.fastTokens.set(HT, D, 'alice', 'a2', fastEntry('2')),
+        st.fastTokens.set(HT, D, 'alice', 'a1', fastEntry('3', 9)),
+      ];
+      assert.equal(await st.fastTokens.get(HT, D, 'alice', 'a1'), fastEntry('3', 9));
+      const removed = st.fastTokens.remove(HT, D, 'alice', 'a2');
+      assert.equal(await st.fastTokens.agents(HT, D, 'alice'), ['a1']);
+      await Promise.all(writes);
+      assert.is(await removed, true);
+    });
+  });
+
   port('mucLight', (it) => {
     const MUC = 'muclight.example.com';
     const room = {
@@ -662,6 +744,7 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
       await st.private.set(HT, domain, user, { 'a:b': '<a xmlns="a:b"/>' });
       await st.last.set(HT, domain, user, { seconds: 1, status: '' });
       await st.mucLight.create(HT, { domain: `muc.${domain}`, name: `r-${user}`, config: {}, version: '1', members: [{ user, domain, affiliation: 'owner' }] });
+      await st.fastTokens.set(HT, domain, user, 'agent', fastEntry(user));
     };
     const isEmpty = async (st: Storage, domain: string, user: string): Promise<boolean> =>
       !(await st.auth.exists(HT, domain, user)) &&
@@ -675,7 +758,9 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
       (await st.vcard.get(HT, domain, user)) === undefined &&
       (await st.private.get(HT, domain, user, 'a:b')) === undefined &&
       (await st.last.get(HT, domain, user)) === undefined &&
-      (await st.mucLight.roomsOfUser(HT, domain, user)).length === 0;
+      (await st.mucLight.roomsOfUser(HT, domain, user)).length === 0 &&
+      (await st.fastTokens.get(HT, domain, user, 'agent')) === undefined &&
+      (await st.fastTokens.agents(HT, domain, user)).length === 0;
 
     it('removeUserEverywhere leaves nothing of the account and keeps others', async (st) => {
       await populate(st, D, 'alice');

@@ -106,6 +106,18 @@ CREATE INDEX muc_light_member_rooms ON muc_light_members (domain, username);
 CREATE INDEX domains_by_host_type ON domains (host_type, domain);
 `,
   },
+  {
+    version: 3,
+    description: 'FAST tokens (XEP-0484)',
+    sql: `
+CREATE TABLE fast_tokens (
+  domain TEXT NOT NULL, username TEXT NOT NULL, agent_id TEXT NOT NULL,
+  current_token TEXT, current_mechanism TEXT, current_expires_at INTEGER, -- the secret as issued (HT-* HMAC key)
+  previous_token TEXT, previous_mechanism TEXT, previous_expires_at INTEGER,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (domain, username, agent_id)) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The schema version this code reads and writes. */
