@@ -22,6 +22,24 @@ declare module '@xmpp/client' {
     password?: string;
     credentials?: (authenticate: Authenticate, mechanisms: string[]) => Promise<void>;
     timeout?: number;
+    /** SASL2 `<user-agent id>` sent with `<authenticate/>` (default: a random id per client). */
+    userAgent?: XmppElement;
+  }
+
+  /** A XEP-0484 token as @xmpp/client's FAST keeps it. */
+  export interface XmppFastToken {
+    mechanism: string;
+    token: string;
+    expiry: string;
+  }
+
+  /** @xmpp/client's FAST: replace `saveToken`/`fetchToken` to keep the token between connections. */
+  export interface XmppFast {
+    mechanism: string | null;
+    mechanisms: string[];
+    saveToken(token: XmppFastToken): Promise<void>;
+    fetchToken(): Promise<XmppFastToken | undefined | null>;
+    deleteToken(): Promise<void>;
   }
 
   export interface XmppJid {
@@ -40,6 +58,7 @@ declare module '@xmpp/client' {
     on(event: 'error', fn: (err: Error & { condition?: string }) => void): void;
     on(event: 'offline' | 'online' | 'status', fn: (...args: unknown[]) => void): void;
     reconnect: { stop(): void };
+    fast: XmppFast;
   }
 
   export function client(options: ClientOptions): XmppClient;
