@@ -25,4 +25,5 @@ export type * from './domain-store.ts';
 export type * from './session-store.ts';
 export type * from './sm-id-store.ts';
 export type * from './fast-token-store.ts';
+export type * from './pep-store.ts';
 export * from './storage.ts';

@@ -13,6 +13,7 @@ import type { DomainStore } from './domain-store.ts';
 import type { SessionStore } from './session-store.ts';
 import type { SmIdStore } from './sm-id-store.ts';
 import type { FastTokenStore } from './fast-token-store.ts';
+import type { PepStore } from './pep-store.ts';
 
 /**
  * Every port, from one adapter family (or mixed: an application may replace single members).
@@ -34,6 +35,7 @@ export interface Storage {
   readonly sessions: SessionStore;
   readonly smIds: SmIdStore;
   readonly fastTokens: FastTokenStore;
+  readonly pep: PepStore;
   /** Flush pending writes, then release files/connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function removeUserEverywhere(s: Storage, hostType: string, domain:
     s.last.removeUser(hostType, domain, user),
     s.mucLight.removeUser(hostType, domain, user),
     s.fastTokens.removeUser(hostType, domain, user),
+    s.pep.removeUser(hostType, domain, user),
   ]);
   await s.auth.removeUser(hostType, domain, user);
 }
@@ -68,6 +71,7 @@ export async function removeDomainEverywhere(s: Storage, hostType: string, domai
     s.last.removeDomain(hostType, domain),
     s.mucLight.removeDomain(hostType, domain),
     s.fastTokens.removeDomain(hostType, domain),
+    s.pep.removeDomain(hostType, domain),
   ]);
   await s.auth.removeDomain(hostType, domain);
 }
