@@ -160,7 +160,7 @@ test('delete with sessions open: streams closed, removeDomain ran for the domain
       assert.equal(await leftovers(ts.storage, 'tenants', 'a.example', 'alice'), []);
       assert.is(ts.domains.routeHostTypeOf('muclight.a.example'), undefined);
       // The neighbour keeps everything.
-      assert.equal(await leftovers(ts.storage, 'tenants', 'b.example', 'bob'), ['auth', 'roster', 'offline', 'mam', 'inbox', 'privacy', 'vcard', 'private', 'last', 'mucLight rooms', 'mucLight members', 'fastTokens', 'domains']);
+      assert.equal(await leftovers(ts.storage, 'tenants', 'b.example', 'bob'), ['auth', 'roster', 'offline', 'mam', 'inbox', 'privacy', 'vcard', 'private', 'last', 'mucLight rooms', 'mucLight members', 'fastTokens', 'pep nodes', 'pep items', 'domains']);
       // The name is free again, even for another host type.
       assert.ok((await ts.dynamic.insert('a.example', 'other')).ok);
     },

@@ -13,6 +13,8 @@ export async function fillEveryPort(st: Storage, ht: string, domain: string, use
   await st.last.set(ht, domain, user, { seconds: 1, status: '' });
   await st.mucLight.create(ht, { domain: `muclight.${domain}`, name: 'room', version: 'v1', config: {}, members: [{ user, domain, affiliation: 'owner' }] });
   await st.fastTokens.set(ht, domain, user, 'agent-1', { current: { token: 't', mechanism: 'HT-SHA-256-NONE', expiresAt: 1 }, previous: undefined, count: 0 });
+  await st.pep.createNode(ht, domain, user, 'urn:xmpp:avatar:metadata', { 'pubsub#access_model': 'presence' });
+  await st.pep.publish(ht, domain, user, 'urn:xmpp:avatar:metadata', { id: 'a1', payload: '<metadata xmlns="urn:xmpp:avatar:metadata"/>', publisher: `${user}@${domain}`, timestamp: 1 }, 1);
 }
 
 /** What every port still holds for `user@domain` (empty when all is gone). */
@@ -30,6 +32,8 @@ export async function leftovers(st: Storage, ht: string, domain: string, user: s
   if (await st.mucLight.get(ht, `muclight.${domain}`, 'room')) left.push('mucLight rooms');
   if ((await st.mucLight.roomsOfUser(ht, domain, user)).length) left.push('mucLight members');
   if ((await st.fastTokens.agents(ht, domain, user)).length) left.push('fastTokens');
+  if ((await st.pep.listNodes(ht, domain, user)).length) left.push('pep nodes');
+  if (await st.pep.getItems(ht, domain, user, 'urn:xmpp:avatar:metadata')) left.push('pep items');
   if ((await st.sessions.byDomain(domain)).length) left.push('sessions');
   if (await st.domains.get(domain)) left.push('domains');
   return left;

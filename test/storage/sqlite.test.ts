@@ -67,6 +67,10 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
       const fast = { current: { token: 't1', mechanism: 'HT-SHA-256-NONE', expiresAt: 9 }, previous: undefined, count: 1 };
       await st.fastTokens.set('ht', 'example.com', 'alice', 'agent-1', fast);
       assert.equal(await st.fastTokens.get('ht', 'example.com', 'alice', 'agent-1'), fast);
+      const avatar = { id: 'a1', payload: '<metadata xmlns="urn:xmpp:avatar:metadata"/>', publisher: 'alice@example.com', timestamp: 7 };
+      assert.is(await st.pep.createNode('ht', 'example.com', 'alice', 'urn:xmpp:avatar:metadata', { 'pubsub#max_items': '1' }), 'ok');
+      assert.is(await st.pep.publish('ht', 'example.com', 'alice', 'urn:xmpp:avatar:metadata', avatar, 1), true);
+      assert.equal(await st.pep.getItems('ht', 'example.com', 'alice', 'urn:xmpp:avatar:metadata'), [avatar]);
     } finally {
       await st.close();
     }
@@ -259,6 +263,33 @@ misc('FAST tokens persist across a reopen, including a set still queued at close
   try {
     assert.equal(await again.fastTokens.get('ht', 'example.com', 'alice', 'agent-1'), a);
     assert.equal(await again.fastTokens.agents('ht', 'example.com', 'alice'), ['agent-1']);
+  } finally {
+    await again.close();
+  }
+});
+
+misc('PEP nodes and items persist across a reopen, including a publish still queued at close', async () => {
+  const path = freshPath();
+  const st = sqliteStorage({ path, groupCommit: { delayMs: 60_000, maxBatch: 10_000 } });
+  const node = 'urn:xmpp:avatar:metadata';
+  const item = (id: string, timestamp: number) => ({ id, payload: `<metadata xmlns="${node}"/>`, publisher: 'alice@example.com', timestamp });
+  const writes = [
+    st.pep.createNode('ht', 'example.com', 'alice', node, { 'pubsub#max_items': '2' }),
+    st.pep.publish('ht', 'example.com', 'alice', node, item('a1', 1), 2),
+    st.pep.publish('ht', 'example.com', 'alice', node, item('a2', 2), 2),
+    st.pep.publish('ht', 'example.com', 'alice', node, item('a1', 3), 2),
+  ];
+  assert.is(st.database.writes.pending, 4);
+  await st.close();
+  assert.equal(await Promise.all(writes), ['ok', true, true, true]);
+  const again = sqliteStorage({ path });
+  try {
+    assert.equal(await again.pep.listNodes('ht', 'example.com', 'alice'), [{ node, config: { 'pubsub#max_items': '2' } }]);
+    assert.equal(await again.pep.getItems('ht', 'example.com', 'alice', node), [item('a1', 3), item('a2', 2)]);
+    assert.is(await again.pep.publish('ht', 'example.com', 'alice', node, item('a3', 4), 2), true);
+    assert.equal(await again.pep.getItems('ht', 'example.com', 'alice', node), [item('a3', 4), item('a1', 3)]);
+    assert.is(await again.pep.deleteNode('ht', 'example.com', 'alice', node), true);
+    assert.is(again.database.db.prepare('SELECT COUNT(*) FROM pep_items').pluck().get(), 0, 'items go with their node');
   } finally {
     await again.close();
   }

@@ -20,6 +20,7 @@ import { MamIdGenerator, mamIdTimestamp, type MamMessage } from '../../core/stor
 import { BLOCKLIST_NAME, type PrivacyItem } from '../../core/storage/privacy-store.ts';
 import type { RosterItem } from '../../core/storage/roster-store.ts';
 import type { FastToken, FastTokenEntry } from '../../core/storage/fast-token-store.ts';
+import type { PepItem } from '../../core/storage/pep-store.ts';
 import type { StoredCredentials } from '../../core/auth/scram.ts';
 
 /** Creates an empty storage for one test. */
@@ -47,6 +48,10 @@ function fastToken(tag: string, mechanism = 'HT-SHA-256-NONE', expiresAt = 1_900
 
 function fastEntry(tag: string, count = 0): FastTokenEntry {
   return { current: fastToken(tag), previous: undefined, count };
+}
+
+function pepItem(id: string, n = 0, payload = `<metadata xmlns="urn:xmpp:avatar:metadata"><info id="${id}"/></metadata>`): PepItem {
+  return { id, payload, publisher: 'alice@example.com', timestamp: 1_700_000_000_000_000 + n };
 }
 
 /** Register one uvu suite per port and run them. */
@@ -558,6 +563,187 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
     });
   });
 
+  port('pep', (it) => {
+    const N = 'urn:xmpp:avatar:metadata';
+    const cfg = { 'pubsub#access_model': 'presence', 'pubsub#max_items': '10' };
+    const ids = async (st: Storage, node = N, domain = D, user = 'alice') => (await st.pep.getItems(HT, domain, user, node))?.map((i) => i.id);
+    it('createNode, getNode round-trips the config; a second create is exists; listNodes is sorted', async (st) => {
+      assert.is(await st.pep.getNode(HT, D, 'alice', N), undefined);
+      assert.equal(await st.pep.listNodes(HT, D, 'alice'), []);
+      assert.is(await st.pep.createNode(HT, D, 'alice', N, cfg), 'ok');
+      assert.is(await st.pep.createNode(HT, D, 'alice', N, { 'pubsub#access_model': 'open' }), 'exists');
+      assert.equal(await st.pep.getNode(HT, D, 'alice', N), { node: N, config: cfg });
+      assert.is(await st.pep.createNode(HT, D, 'alice', 'b-node', {}), 'ok');
+      assert.is(await st.pep.createNode(HT, D, 'alice', 'a-node', { 'pubsub#title': 'A' }), 'ok');
+      assert.equal(await st.pep.listNodes(HT, D, 'alice'), [
+        { node: 'a-node', config: { 'pubsub#title': 'A' } },
+        { node: 'b-node', config: {} },
+        { node: N, config: cfg },
+      ]);
+    });
+    it('configureNode replaces the whole config; false without a node', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      assert.is(await st.pep.configureNode(HT, D, 'alice', N, { 'pubsub#max_items': '1' }), true);
+      assert.equal(await st.pep.getNode(HT, D, 'alice', N), { node: N, config: { 'pubsub#max_items': '1' } });
+      assert.is(await st.pep.configureNode(HT, D, 'alice', 'nope', cfg), false);
+      assert.is(await st.pep.getNode(HT, D, 'alice', 'nope'), undefined);
+    });
+    it('deleteNode removes the node with its items; a new node by that name starts empty', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i1'), 10);
+      assert.is(await st.pep.deleteNode(HT, D, 'alice', N), true);
+      assert.is(await st.pep.deleteNode(HT, D, 'alice', N), false);
+      assert.is(await st.pep.getNode(HT, D, 'alice', N), undefined);
+      assert.is(await st.pep.getItems(HT, D, 'alice', N), undefined);
+      assert.equal(await st.pep.listNodes(HT, D, 'alice'), []);
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), []);
+    });
+    it('publish to a missing node stores nothing and is false', async (st) => {
+      assert.is(await st.pep.publish(HT, D, 'alice', N, pepItem('i1'), 10), false);
+      assert.is(await st.pep.getNode(HT, D, 'alice', N), undefined);
+      assert.is(await st.pep.getItems(HT, D, 'alice', N), undefined);
+    });
+    it('items round-trip (empty payload too) and come newest first', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), []);
+      const first = pepItem('z-first', 1);
+      const second: PepItem = { id: 'a-second', payload: '', publisher: 'bob@example.com', timestamp: 1_700_000_000_000_002 };
+      const third = pepItem('m-third', 3);
+      for (const i of [first, second, third]) assert.is(await st.pep.publish(HT, D, 'alice', N, i, 10), true);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), [third, second, first]);
+    });
+    it('republishing an id replaces the item and makes it the newest', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      for (const id of ['i1', 'i2', 'i3']) await st.pep.publish(HT, D, 'alice', N, pepItem(id), 10);
+      const again = pepItem('i1', 9, '<data xmlns="urn:xmpp:avatar:data">new</data>');
+      await st.pep.publish(HT, D, 'alice', N, again, 10);
+      assert.equal(await ids(st), ['i1', 'i3', 'i2']);
+      assert.equal((await st.pep.getItems(HT, D, 'alice', N, { max: 1 }))![0], again);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i1', 10), 10); // already the newest
+      assert.equal(await ids(st), ['i1', 'i3', 'i2']);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { ids: ['i1'] }), [pepItem('i1', 10)]);
+    });
+    it('publish keeps only the maxItems newest (1 included; a republished old id survives)', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      for (const id of ['i1', 'i2', 'i3', 'i4']) await st.pep.publish(HT, D, 'alice', N, pepItem(id), 3);
+      assert.equal(await ids(st), ['i4', 'i3', 'i2']);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i2'), 3);
+      assert.equal(await ids(st), ['i2', 'i4', 'i3']);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i5'), 2);
+      assert.equal(await ids(st), ['i5', 'i2']);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i6', 6), 1);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), [pepItem('i6', 6)]);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i6', 7), 1);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), [pepItem('i6', 7)]);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i7'), 1);
+      assert.equal(await ids(st), ['i7']);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i8'), 5); // a larger limit keeps what is there
+      assert.equal(await ids(st), ['i8', 'i7']);
+    });
+    it('retract deletes one item and says whether there was one', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      for (const id of ['i1', 'i2', 'i3']) await st.pep.publish(HT, D, 'alice', N, pepItem(id), 10);
+      assert.is(await st.pep.retract(HT, D, 'alice', N, 'i2'), true);
+      assert.is(await st.pep.retract(HT, D, 'alice', N, 'i2'), false);
+      assert.is(await st.pep.retract(HT, D, 'alice', N, 'nope'), false);
+      assert.is(await st.pep.retract(HT, D, 'alice', 'no-node', 'i1'), false);
+      assert.equal(await ids(st), ['i3', 'i1']);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i4'), 10);
+      assert.equal(await ids(st), ['i4', 'i3', 'i1']);
+    });
+    it('purge deletes every item and keeps the node; false without a node', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      for (const id of ['i1', 'i2']) await st.pep.publish(HT, D, 'alice', N, pepItem(id), 10);
+      assert.is(await st.pep.purge(HT, D, 'alice', N), true);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), []);
+      assert.equal(await st.pep.getNode(HT, D, 'alice', N), { node: N, config: cfg });
+      assert.is(await st.pep.purge(HT, D, 'alice', N), true);
+      assert.is(await st.pep.purge(HT, D, 'alice', 'nope'), false);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i3'), 10);
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i1'), 10);
+      assert.equal(await ids(st), ['i1', 'i3']);
+    });
+    it('getItems by ids (in the order asked, missing skipped) and by max', async (st) => {
+      await st.pep.createNode(HT, D, 'alice', N, cfg);
+      for (const [n, id] of ['i1', 'i2', 'i3', 'i4'].entries()) await st.pep.publish(HT, D, 'alice', N, pepItem(id, n), 10);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { ids: ['i1', 'nope', 'i3'] }), [pepItem('i1', 0), pepItem('i3', 2)]);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { ids: ['i3', 'i1'] }), [pepItem('i3', 2), pepItem('i1', 0)]);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { ids: ['nope'] }), []);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { ids: [] }), []);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { max: 2 }), [pepItem('i4', 3), pepItem('i3', 2)]);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { max: 10 }), [pepItem('i4', 3), pepItem('i3', 2), pepItem('i2', 1), pepItem('i1', 0)]);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { max: 0 }), []);
+    });
+    it('getItems is undefined when there is no such node, whatever the options', async (st) => {
+      assert.is(await st.pep.getItems(HT, D, 'alice', N), undefined);
+      assert.is(await st.pep.getItems(HT, D, 'alice', N, { max: 1 }), undefined);
+      assert.is(await st.pep.getItems(HT, D, 'alice', N, { ids: ['i1'] }), undefined);
+    });
+    it('nodes and items of other nodes, users and domains are independent', async (st) => {
+      for (const [domain, user, node] of [[D, 'alice', N], [D, 'alice', 'other'], [D, 'bob', N], [D2, 'alice', N]]) {
+        assert.is(await st.pep.createNode(HT, domain, user, node, { 'pubsub#title': `${user}@${domain}/${node}` }), 'ok');
+        await st.pep.publish(HT, domain, user, node, pepItem('same-id', 1, `<p>${user}@${domain}/${node}</p>`), 10);
+      }
+      await st.pep.publish(HT, D, 'alice', N, pepItem('i2'), 1);
+      await st.pep.configureNode(HT, D, 'alice', N, {});
+      assert.equal(await ids(st), ['i2']);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', 'other'), [pepItem('same-id', 1, `<p>alice@${D}/other</p>`)]);
+      assert.equal(await st.pep.getItems(HT, D, 'bob', N), [pepItem('same-id', 1, `<p>bob@${D}/${N}</p>`)]);
+      assert.equal(await st.pep.getItems(HT, D2, 'alice', N), [pepItem('same-id', 1, `<p>alice@${D2}/${N}</p>`)]);
+      assert.equal((await st.pep.getNode(HT, D, 'bob', N))!.config, { 'pubsub#title': `bob@${D}/${N}` });
+      assert.is(await st.pep.deleteNode(HT, D, 'alice', N), true);
+      assert.equal(await ids(st, 'other'), ['same-id']);
+      assert.equal(await ids(st, N, D, 'bob'), ['same-id']);
+      assert.equal(await ids(st, N, D2), ['same-id']);
+      assert.is(await st.pep.retract(HT, D, 'bob', N, 'same-id'), true);
+      assert.equal(await ids(st, N, D2), ['same-id']);
+      assert.is(await st.pep.purge(HT, D2, 'alice', N), true);
+      assert.equal(await ids(st, 'other'), ['same-id']);
+      assert.equal((await st.pep.listNodes(HT, D, 'bob')).map((n) => n.node), [N]);
+    });
+    it('removeUser and removeDomain delete only their own nodes and items', async (st) => {
+      for (const [domain, user] of [[D, 'alice'], [D, 'bob'], [D, 'carol'], [D2, 'alice']]) {
+        await st.pep.createNode(HT, domain, user, N, cfg);
+        await st.pep.createNode(HT, domain, user, 'other', {});
+        await st.pep.publish(HT, domain, user, N, pepItem(`${user}-1`), 10);
+      }
+      await st.pep.removeUser(HT, D, 'alice');
+      assert.equal(await st.pep.listNodes(HT, D, 'alice'), []);
+      assert.is(await st.pep.getItems(HT, D, 'alice', N), undefined);
+      assert.equal(await ids(st, N, D, 'bob'), ['bob-1']);
+      assert.equal(await ids(st, N, D2), ['alice-1']);
+      await st.pep.removeDomain(HT, D);
+      assert.equal(await st.pep.listNodes(HT, D, 'bob'), []);
+      assert.equal(await st.pep.listNodes(HT, D, 'carol'), []);
+      assert.is(await st.pep.getItems(HT, D, 'carol', N), undefined);
+      assert.equal((await st.pep.listNodes(HT, D2, 'alice')).map((n) => n.node), ['other', N]);
+      assert.equal(await ids(st, N, D2), ['alice-1']);
+      assert.is(await st.pep.createNode(HT, D, 'alice', N, cfg), 'ok');
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N), []);
+    });
+    it('a read sees every write issued before it, even when not awaited', async (st) => {
+      const writes: Promise<unknown>[] = [
+        st.pep.createNode(HT, D, 'alice', N, cfg),
+        st.pep.publish(HT, D, 'alice', N, pepItem('i1'), 10),
+        st.pep.publish(HT, D, 'alice', N, pepItem('i2'), 10),
+        st.pep.createNode(HT, D, 'alice', 'gone', {}),
+      ];
+      assert.equal(await ids(st), ['i2', 'i1']);
+      writes.push(st.pep.configureNode(HT, D, 'alice', N, { 'pubsub#max_items': '1' }));
+      assert.equal(await st.pep.getNode(HT, D, 'alice', N), { node: N, config: { 'pubsub#max_items': '1' } });
+      writes.push(st.pep.publish(HT, D, 'alice', N, pepItem('i1', 5), 2), st.pep.retract(HT, D, 'alice', N, 'i2'));
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { ids: ['i1', 'i2'] }), [pepItem('i1', 5)]);
+      const deleted = st.pep.deleteNode(HT, D, 'alice', 'gone');
+      assert.equal((await st.pep.listNodes(HT, D, 'alice')).map((n) => n.node), [N]);
+      const purged = st.pep.purge(HT, D, 'alice', N);
+      assert.equal(await st.pep.getItems(HT, D, 'alice', N, { max: 5 }), []);
+      assert.equal(await Promise.all(writes), ['ok', true, true, 'ok', true, true, true]);
+      assert.is(await deleted, true);
+      assert.is(await purged, true);
+    });
+  });
+
   port('mucLight', (it) => {
     const MUC = 'muclight.example.com';
     const room = {
@@ -745,6 +931,8 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
       await st.last.set(HT, domain, user, { seconds: 1, status: '' });
       await st.mucLight.create(HT, { domain: `muc.${domain}`, name: `r-${user}`, config: {}, version: '1', members: [{ user, domain, affiliation: 'owner' }] });
       await st.fastTokens.set(HT, domain, user, 'agent', fastEntry(user));
+      await st.pep.createNode(HT, domain, user, 'urn:xmpp:avatar:metadata', {});
+      await st.pep.publish(HT, domain, user, 'urn:xmpp:avatar:metadata', pepItem(user), 1);
     };
     const isEmpty = async (st: Storage, domain: string, user: string): Promise<boolean> =>
       !(await st.auth.exists(HT, domain, user)) &&
@@ -760,7 +948,9 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
       (await st.last.get(HT, domain, user)) === undefined &&
       (await st.mucLight.roomsOfUser(HT, domain, user)).length === 0 &&
       (await st.fastTokens.get(HT, domain, user, 'agent')) === undefined &&
-      (await st.fastTokens.agents(HT, domain, user)).length === 0;
+      (await st.fastTokens.agents(HT, domain, user)).length === 0 &&
+      (await st.pep.listNodes(HT, domain, user)).length === 0 &&
+      (await st.pep.getItems(HT, domain, user, 'urn:xmpp:avatar:metadata')) === undefined;
 
     it('removeUserEverywhere leaves nothing of the account and keeps others', async (st) => {
       await populate(st, D, 'alice');

@@ -18,11 +18,12 @@ import { MemoryDomainStore } from './domain-store.ts';
 import { MemorySessionStore } from './session-store.ts';
 import { MemorySmIdStore } from './sm-id-store.ts';
 import { MemoryFastTokenStore } from './fast-token-store.ts';
+import { MemoryPepStore } from './pep-store.ts';
 
 export {
   MemoryAuthStore, MemoryRosterStore, MemoryOfflineStore, MemoryMamStore, MemoryInboxStore, MemoryPrivacyStore, MemoryVCardStore,
   MemoryPrivateStore, MemoryLastStore, MemoryMucLightStore, MemoryDomainStore, MemorySessionStore, MemorySmIdStore,
-  MemoryFastTokenStore,
+  MemoryFastTokenStore, MemoryPepStore,
 };
 
 /** A fresh, empty in-memory {@link Storage}. */
@@ -42,6 +43,7 @@ export function memoryStorage(): Storage {
     sessions: new MemorySessionStore(),
     smIds: new MemorySmIdStore(),
     fastTokens: new MemoryFastTokenStore(),
+    pep: new MemoryPepStore(),
     close: async () => {},
   };
 }

@@ -17,6 +17,7 @@ import { SqliteLastStore } from './last-store.ts';
 import { SqliteMucLightStore } from './muc-light-store.ts';
 import { SqliteDomainStore } from './domain-store.ts';
 import { SqliteFastTokenStore } from './fast-token-store.ts';
+import { SqlitePepStore } from './pep-store.ts';
 import { MemorySessionStore } from '../memory/session-store.ts';
 import { MemorySmIdStore } from '../memory/sm-id-store.ts';
 
@@ -26,6 +27,7 @@ export { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate, schemaVersion, 
 export {
   SqliteAuthStore, SqliteRosterStore, SqliteOfflineStore, SqliteMamStore, SqliteInboxStore, SqlitePrivacyStore, SqliteVCardStore,
   SqlitePrivateStore, SqliteLastStore, SqliteMucLightStore, SqliteDomainStore, SqliteFastTokenStore,
+  SqlitePepStore,
 };
 
 /** A {@link Storage} backed by one SQLite file, plus access to the underlying database. */
@@ -40,9 +42,9 @@ export interface SqliteStorage extends Storage {
  * - WAL + `synchronous=NORMAL` + `busy_timeout`; schema migrations run on open, and a file
  *   from a newer version is refused ({@link SchemaTooNewError}).
  * - Per-message writes (MAM append, offline push, every inbox write, account register /
- *   password change) and every FAST token write are group-committed — flushed once the current
- *   event-loop turn is done — and their Promise resolves after the batch's COMMIT. Inbox and
- *   FAST token reads commit queued writes first.
+ *   password change) and every FAST token and PEP write are group-committed — flushed once the
+ *   current event-loop turn is done — and their Promise resolves after the batch's COMMIT. Inbox,
+ *   FAST token and PEP reads commit queued writes first.
  * - `sessions` and `smIds` are in-memory: both describe live connections of this process and
  *   are meaningless after a restart (every client reconnects), so persisting them would only
  *   cost a write per login. A cluster uses a shared adapter (Redis) instead.
@@ -66,6 +68,7 @@ export function sqliteStorage(opts: SqliteOptions): SqliteStorage {
     mucLight: new SqliteMucLightStore(d),
     domains: new SqliteDomainStore(d),
     fastTokens: new SqliteFastTokenStore(d),
+    pep: new SqlitePepStore(d),
     sessions: new MemorySessionStore(),
     smIds: new MemorySmIdStore(),
     close: async () => d.close(),

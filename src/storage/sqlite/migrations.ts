@@ -118,6 +118,23 @@ CREATE TABLE fast_tokens (
   PRIMARY KEY (domain, username, agent_id)) WITHOUT ROWID;
 `,
   },
+  {
+    version: 4,
+    description: 'PEP nodes and items (XEP-0163)',
+    sql: `
+CREATE TABLE pep_nodes (
+  domain TEXT NOT NULL, username TEXT NOT NULL, node TEXT NOT NULL,
+  config_json TEXT NOT NULL, -- JSON object of pubsub#… values
+  PRIMARY KEY (domain, username, node)) WITHOUT ROWID;
+CREATE TABLE pep_items (
+  domain TEXT NOT NULL, username TEXT NOT NULL, node TEXT NOT NULL,
+  seq INTEGER NOT NULL, -- publish order within the node: the newest item has the highest
+  item_id TEXT NOT NULL, payload TEXT NOT NULL, publisher TEXT NOT NULL, timestamp INTEGER NOT NULL,
+  PRIMARY KEY (domain, username, node, seq),
+  UNIQUE (domain, username, node, item_id),
+  FOREIGN KEY (domain, username, node) REFERENCES pep_nodes (domain, username, node) ON DELETE CASCADE) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The schema version this code reads and writes. */
