@@ -25,6 +25,7 @@ import { Jid } from './core/jid.ts';
 import type { TokenizerKind } from './core/xml/tokenizer.ts';
 import { deriveCredentialsAsync } from './core/auth/scram.ts';
 import { removeUserEverywhere, type Storage } from './core/storage/index.ts';
+import { removeUser as removeUserHook, type RemovalAcc } from './core/server-hooks.ts';
 import { memoryStorage } from './storage/memory/index.ts';
 import { C2sConnection, machineFor } from './c2s/connection.ts';
 import type { C2sListenerOptions, C2sServices } from './c2s/options.ts';
@@ -292,6 +293,10 @@ export function createServer(options: ServerOptions): XmppServer {
     async remove(jid) {
       const { j, hostType } = await parseAccount(jid);
       for (const s of sessions.sessionsOf(j.bare())) s.exit('account-removed', 'not-authorized', 'Account removed');
+      // Modules first (they may notify others, e.g. MUC Light rooms losing a member), then every
+      // storage port, as domain removal does.
+      const r = await hooks.run(removeUserHook, hostType, { failed: [] } as RemovalAcc, { jid: j });
+      if (r.acc.failed.length > 0) logger.error({ jid: j.bare(), failed: r.acc.failed }, 'removeUser hook: some modules failed');
       await removeUserEverywhere(storage, hostType, j.domain, j.local);
     },
     async setPassword(jid, password) {
