@@ -26,4 +26,5 @@ export type * from './session-store.ts';
 export type * from './sm-id-store.ts';
 export type * from './fast-token-store.ts';
 export type * from './pep-store.ts';
+export type * from './muc-store.ts';
 export * from './storage.ts';

@@ -14,6 +14,7 @@ import type { SessionStore } from './session-store.ts';
 import type { SmIdStore } from './sm-id-store.ts';
 import type { FastTokenStore } from './fast-token-store.ts';
 import type { PepStore } from './pep-store.ts';
+import type { MucStore } from './muc-store.ts';
 
 /**
  * Every port, from one adapter family (or mixed: an application may replace single members).
@@ -36,6 +37,7 @@ export interface Storage {
   readonly smIds: SmIdStore;
   readonly fastTokens: FastTokenStore;
   readonly pep: PepStore;
+  readonly muc: MucStore;
   /** Flush pending writes, then release files/connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function removeUserEverywhere(s: Storage, hostType: string, domain:
     s.mucLight.removeUser(hostType, domain, user),
     s.fastTokens.removeUser(hostType, domain, user),
     s.pep.removeUser(hostType, domain, user),
+    s.muc.removeUser(hostType, domain, user),
   ]);
   await s.auth.removeUser(hostType, domain, user);
 }
@@ -72,6 +75,7 @@ export async function removeDomainEverywhere(s: Storage, hostType: string, domai
     s.mucLight.removeDomain(hostType, domain),
     s.fastTokens.removeDomain(hostType, domain),
     s.pep.removeDomain(hostType, domain),
+    s.muc.removeDomain(hostType, domain),
   ]);
   await s.auth.removeDomain(hostType, domain);
 }
