@@ -135,7 +135,10 @@ test('delete with sessions open: streams closed, removeDomain ran for the domain
     name: 'recorder',
     defaults: {},
     hooks: () => [hook(removeDomain, (acc, p) => void removed.push(p.domain))],
-    start: (env) => env.domains.addSubdomainPattern(env.hostType, 'muclight.@HOST@'),
+    start: (env) => {
+      env.domains.addSubdomainPattern(env.hostType, 'muclight.@HOST@');
+      env.domains.addSubdomainPattern(env.hostType, 'conference.@HOST@');
+    },
   });
   await withServer(
     async (ts) => {
@@ -156,11 +159,12 @@ test('delete with sessions open: streams closed, removeDomain ran for the domain
       assert.equal(r, { ok: true, value: { domain: 'a.example', hostType: 'tenants' } });
       assert.is(alice.streamError, 'host-gone');
       assert.ok(alice.closed);
-      assert.equal(removed, ['a.example', 'muclight.a.example']);
+      assert.equal(removed, ['a.example', 'muclight.a.example', 'conference.a.example']);
       assert.equal(await leftovers(ts.storage, 'tenants', 'a.example', 'alice'), []);
       assert.is(ts.domains.routeHostTypeOf('muclight.a.example'), undefined);
+      assert.is(ts.domains.routeHostTypeOf('conference.a.example'), undefined);
       // The neighbour keeps everything.
-      assert.equal(await leftovers(ts.storage, 'tenants', 'b.example', 'bob'), ['auth', 'roster', 'offline', 'mam', 'inbox', 'privacy', 'vcard', 'private', 'last', 'mucLight rooms', 'mucLight members', 'fastTokens', 'pep nodes', 'pep items', 'domains']);
+      assert.equal(await leftovers(ts.storage, 'tenants', 'b.example', 'bob'), ['auth', 'roster', 'offline', 'mam', 'inbox', 'privacy', 'vcard', 'private', 'last', 'mucLight rooms', 'mucLight members', 'fastTokens', 'pep nodes', 'pep items', 'muc rooms', 'muc affiliations', 'domains']);
       // The name is free again, even for another host type.
       assert.ok((await ts.dynamic.insert('a.example', 'other')).ok);
     },

@@ -35,11 +35,13 @@ const clients: RawXmppClient[] = [];
 
 /** Stands in for a MUC light module: rooms live under `muclight.<domain>`. */
 const mucLightPattern = defineModule({ name: 'muclight-pattern', defaults: {}, start: (env) => env.domains.addSubdomainPattern(env.hostType, 'muclight.@HOST@') });
+/** Stands in for a MUC module: rooms live under `conference.<domain>`. */
+const mucPattern = defineModule({ name: 'muc-pattern', defaults: {}, start: (env) => env.domains.addSubdomainPattern(env.hostType, 'conference.@HOST@') });
 
 function instance(storage: SqliteStorage, admin: boolean): XmppServer {
   return createServer({
     domains: ['static.example'],
-    hostTypes: { tenants: { modules: [mucLightPattern] } },
+    hostTypes: { tenants: { modules: [mucLightPattern, mucPattern] } },
     dynamicDomains: { hostTypes: ['tenants'], pollIntervalMs: POLL_MS },
     ...(admin && { admin: { port: 0 } }),
     listeners: [{ kind: 'tcp', port: 0, host: '127.0.0.1', tls: 'none' }],

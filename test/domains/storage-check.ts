@@ -1,6 +1,9 @@
 /** Fill and inspect every storage port for one user (the "nothing left" checks). @module */
 import type { Storage } from '../../src/core/storage/storage.ts';
 
+/** A MUC service outside every tested domain: removing a domain must drop its users' affiliations there. */
+const SHARED_MUC = 'conference.shared.example';
+
 /** One row of every user-scoped storage port for `user@domain`. */
 export async function fillEveryPort(st: Storage, ht: string, domain: string, user: string): Promise<void> {
   await st.roster.upsertItem(ht, domain, user, { jid: `friend@${domain}`, name: 'f', subscription: 'both', ask: 'none', pendingIn: false, approved: false, groups: ['g'] });
@@ -15,6 +18,11 @@ export async function fillEveryPort(st: Storage, ht: string, domain: string, use
   await st.fastTokens.set(ht, domain, user, 'agent-1', { current: { token: 't', mechanism: 'HT-SHA-256-NONE', expiresAt: 1 }, previous: undefined, count: 0 });
   await st.pep.createNode(ht, domain, user, 'urn:xmpp:avatar:metadata', { 'pubsub#access_model': 'presence' });
   await st.pep.publish(ht, domain, user, 'urn:xmpp:avatar:metadata', { id: 'a1', payload: '<metadata xmlns="urn:xmpp:avatar:metadata"/>', publisher: `${user}@${domain}`, timestamp: 1 }, 1);
+  const jid = `${user}@${domain}`;
+  await st.muc.saveRoom(ht, `conference.${domain}`, { name: 'room', config: { 'muc#roomconfig_persistentroom': '1' }, affiliations: [{ jid, affiliation: 'owner' }], subject: { text: 's', by: user } });
+  const lobby = await st.muc.getRoom(ht, SHARED_MUC, 'lobby');
+  const others = lobby?.affiliations.filter((a) => a.jid !== jid) ?? [];
+  await st.muc.saveRoom(ht, SHARED_MUC, { name: 'lobby', config: {}, affiliations: [...others, { jid, affiliation: 'member' }] });
 }
 
 /** What every port still holds for `user@domain` (empty when all is gone). */
@@ -34,6 +42,8 @@ export async function leftovers(st: Storage, ht: string, domain: string, user: s
   if ((await st.fastTokens.agents(ht, domain, user)).length) left.push('fastTokens');
   if ((await st.pep.listNodes(ht, domain, user)).length) left.push('pep nodes');
   if (await st.pep.getItems(ht, domain, user, 'urn:xmpp:avatar:metadata')) left.push('pep items');
+  if (await st.muc.getRoom(ht, `conference.${domain}`, 'room')) left.push('muc rooms');
+  if ((await st.muc.getRoom(ht, SHARED_MUC, 'lobby'))?.affiliations.some((a) => a.jid === `${user}@${domain}`)) left.push('muc affiliations');
   if ((await st.sessions.byDomain(domain)).length) left.push('sessions');
   if (await st.domains.get(domain)) left.push('domains');
   return left;

@@ -71,6 +71,9 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
       assert.is(await st.pep.createNode('ht', 'example.com', 'alice', 'urn:xmpp:avatar:metadata', { 'pubsub#max_items': '1' }), 'ok');
       assert.is(await st.pep.publish('ht', 'example.com', 'alice', 'urn:xmpp:avatar:metadata', avatar, 1), true);
       assert.equal(await st.pep.getItems('ht', 'example.com', 'alice', 'urn:xmpp:avatar:metadata'), [avatar]);
+      const room = { name: 'coven', config: { 'muc#roomconfig_getmemberlist': ['moderator'] }, affiliations: [{ jid: 'alice@example.com', affiliation: 'owner' as const }] };
+      await st.muc.saveRoom('ht', 'conference.example.com', room);
+      assert.equal(await st.muc.getRoom('ht', 'conference.example.com', 'coven'), room);
     } finally {
       await st.close();
     }
@@ -290,6 +293,37 @@ misc('PEP nodes and items persist across a reopen, including a publish still que
     assert.equal(await again.pep.getItems('ht', 'example.com', 'alice', node), [item('a3', 4), item('a1', 3)]);
     assert.is(await again.pep.deleteNode('ht', 'example.com', 'alice', node), true);
     assert.is(again.database.db.prepare('SELECT COUNT(*) FROM pep_items').pluck().get(), 0, 'items go with their node');
+  } finally {
+    await again.close();
+  }
+});
+
+misc('MUC rooms persist across a reopen, including a save still queued at close; a deleted room takes its affiliations', async () => {
+  const path = freshPath();
+  const st = sqliteStorage({ path, groupCommit: { delayMs: 60_000, maxBatch: 10_000 } });
+  const svc = 'conference.example.com';
+  const coven = {
+    name: 'coven',
+    config: { 'muc#roomconfig_roomname': 'The Coven', 'muc#roomconfig_getmemberlist': ['moderator', 'participant'] },
+    affiliations: [{ jid: 'alice@example.com', affiliation: 'owner' as const }, { jid: 'mallory@evil.example', affiliation: 'outcast' as const, reason: 'spam' }],
+    subject: { text: 'Spells', by: 'alice' },
+  };
+  const writes = [
+    st.muc.saveRoom('ht', svc, { name: 'coven', config: {}, affiliations: [{ jid: 'bob@example.com', affiliation: 'member' }] }),
+    st.muc.saveRoom('ht', svc, coven),
+    st.muc.saveRoom('ht', svc, { name: 'attic', config: {}, affiliations: [{ jid: 'bob@example.com', affiliation: 'admin' }] }),
+  ];
+  assert.is(st.database.writes.pending, 3);
+  await st.close();
+  assert.equal(await Promise.all(writes), [undefined, undefined, undefined]);
+  const again = sqliteStorage({ path });
+  try {
+    assert.equal(await again.muc.listRooms('ht', svc), ['attic', 'coven']);
+    assert.equal(await again.muc.getRoom('ht', svc, 'coven'), coven);
+    await again.muc.removeUser('ht', 'example.com', 'bob');
+    assert.equal(await again.muc.getRoom('ht', svc, 'attic'), { name: 'attic', config: {}, affiliations: [] });
+    assert.is(await again.muc.deleteRoom('ht', svc, 'coven'), true);
+    assert.is(again.database.db.prepare('SELECT COUNT(*) FROM muc_affiliations').pluck().get(), 0, 'affiliations go with their room');
   } finally {
     await again.close();
   }

@@ -21,6 +21,7 @@ import { BLOCKLIST_NAME, type PrivacyItem } from '../../core/storage/privacy-sto
 import type { RosterItem } from '../../core/storage/roster-store.ts';
 import type { FastToken, FastTokenEntry } from '../../core/storage/fast-token-store.ts';
 import type { PepItem } from '../../core/storage/pep-store.ts';
+import type { MucAffiliationEntry, MucRoomRecord } from '../../core/storage/muc-store.ts';
 import type { StoredCredentials } from '../../core/auth/scram.ts';
 
 /** Creates an empty storage for one test. */
@@ -52,6 +53,16 @@ function fastEntry(tag: string, count = 0): FastTokenEntry {
 
 function pepItem(id: string, n = 0, payload = `<metadata xmlns="urn:xmpp:avatar:metadata"><info id="${id}"/></metadata>`): PepItem {
   return { id, payload, publisher: 'alice@example.com', timestamp: 1_700_000_000_000_000 + n };
+}
+
+function mucRoom(name: string, affiliations: readonly MucAffiliationEntry[] = [], over: Partial<MucRoomRecord> = {}): MucRoomRecord {
+  return { name, config: { 'muc#roomconfig_persistentroom': '1', 'muc#roomconfig_roomname': name }, affiliations, ...over };
+}
+
+/** `room` with `jid`'s affiliation set (an existing entry replaced), for read-modify-write of shared rooms. */
+function withAffiliation(room: MucRoomRecord | undefined, name: string, entry: MucAffiliationEntry): MucRoomRecord {
+  const r = room ?? mucRoom(name);
+  return { ...r, affiliations: [...r.affiliations.filter((a) => a.jid !== entry.jid), entry] };
 }
 
 /** Register one uvu suite per port and run them. */
@@ -744,6 +755,159 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
     });
   });
 
+  port('muc', (it) => {
+    const S = 'conference.example.com';
+    const S2 = 'conference.other.org';
+    const names = (room: MucRoomRecord | undefined) => room?.affiliations.map((a) => a.jid);
+    const full = mucRoom('coven', [
+      { jid: 'zed@example.com', affiliation: 'outcast', reason: 'spam' },
+      { jid: 'alice@example.com', affiliation: 'owner' },
+      { jid: 'bob@other.org', affiliation: 'member', reason: '' },
+      { jid: 'carol@example.com', affiliation: 'admin' },
+    ], {
+      config: { 'muc#roomconfig_roomname': 'The Coven', 'muc#roomconfig_getmemberlist': ['moderator', 'participant'], 'muc#roomconfig_presencebroadcast': [], 'x-empty': '' },
+      subject: { text: 'Spells', by: 'alice' },
+    });
+    it('getRoom and listRooms on nothing: undefined and []', async (st) => {
+      assert.is(await st.muc.getRoom(HT, S, 'coven'), undefined);
+      assert.equal(await st.muc.listRooms(HT, S), []);
+    });
+    it('saveRoom then getRoom round-trips config (list values too), affiliations sorted by JID, subject', async (st) => {
+      await st.muc.saveRoom(HT, S, full);
+      assert.equal(await st.muc.getRoom(HT, S, 'coven'), {
+        ...full,
+        affiliations: [
+          { jid: 'alice@example.com', affiliation: 'owner' },
+          { jid: 'bob@other.org', affiliation: 'member', reason: '' },
+          { jid: 'carol@example.com', affiliation: 'admin' },
+          { jid: 'zed@example.com', affiliation: 'outcast', reason: 'spam' },
+        ],
+      });
+    });
+    it('a room without subject or affiliations round-trips without them; an empty subject is kept', async (st) => {
+      await st.muc.saveRoom(HT, S, mucRoom('bare'));
+      assert.equal(await st.muc.getRoom(HT, S, 'bare'), mucRoom('bare'));
+      assert.ok(!('subject' in (await st.muc.getRoom(HT, S, 'bare'))!));
+      await st.muc.saveRoom(HT, S, mucRoom('cleared', [], { subject: { text: '', by: 'bob' } }));
+      assert.equal((await st.muc.getRoom(HT, S, 'cleared'))!.subject, { text: '', by: 'bob' });
+    });
+    it('saveRoom replaces the whole record: config, affiliations and subject absent from the new one are gone', async (st) => {
+      await st.muc.saveRoom(HT, S, full);
+      const next = mucRoom('coven', [{ jid: 'dave@example.com', affiliation: 'member' }, { jid: 'alice@example.com', affiliation: 'admin', reason: 'demoted' }], {
+        config: { 'muc#roomconfig_roomname': 'Renamed' },
+      });
+      await st.muc.saveRoom(HT, S, next);
+      assert.equal(await st.muc.getRoom(HT, S, 'coven'), {
+        name: 'coven',
+        config: { 'muc#roomconfig_roomname': 'Renamed' },
+        affiliations: [{ jid: 'alice@example.com', affiliation: 'admin', reason: 'demoted' }, { jid: 'dave@example.com', affiliation: 'member' }],
+      });
+      await st.muc.saveRoom(HT, S, { ...next, affiliations: [] });
+      assert.equal((await st.muc.getRoom(HT, S, 'coven'))!.affiliations, []);
+      assert.equal(await st.muc.listRooms(HT, S), ['coven']);
+    });
+    it('stored rooms are copies: changing what was saved or returned changes nothing', async (st) => {
+      const config: Record<string, string | string[]> = { list: ['a', 'b'], one: 'x' };
+      const affiliations: MucAffiliationEntry[] = [{ jid: 'alice@example.com', affiliation: 'owner' }];
+      const subject = { text: 'hi', by: 'alice' };
+      const saved = st.muc.saveRoom(HT, S, { name: 'r', config, affiliations, subject });
+      (config.list as string[]).push('c');
+      config.one = 'y';
+      affiliations.push({ jid: 'bob@example.com', affiliation: 'member' });
+      subject.text = 'changed';
+      await saved;
+      const expected = { name: 'r', config: { list: ['a', 'b'], one: 'x' }, affiliations: [{ jid: 'alice@example.com', affiliation: 'owner' }], subject: { text: 'hi', by: 'alice' } };
+      const got = (await st.muc.getRoom(HT, S, 'r'))!;
+      assert.equal(got, expected);
+      (got.config.list as string[]).push('z');
+      (got.affiliations as MucAffiliationEntry[]).pop();
+      (got.subject as { text: string }).text = 'mutated';
+      assert.equal(await st.muc.getRoom(HT, S, 'r'), expected);
+    });
+    it('listRooms is sorted and per service; deleteRoom says whether there was one', async (st) => {
+      for (const name of ['lobby', 'attic', 'music']) await st.muc.saveRoom(HT, S, mucRoom(name));
+      await st.muc.saveRoom(HT, S2, mucRoom('zoo'));
+      assert.equal(await st.muc.listRooms(HT, S), ['attic', 'lobby', 'music']);
+      assert.equal(await st.muc.listRooms(HT, S2), ['zoo']);
+      assert.is(await st.muc.deleteRoom(HT, S, 'lobby'), true);
+      assert.is(await st.muc.deleteRoom(HT, S, 'lobby'), false);
+      assert.is(await st.muc.deleteRoom(HT, S, 'zoo'), false);
+      assert.is(await st.muc.getRoom(HT, S, 'lobby'), undefined);
+      assert.equal(await st.muc.listRooms(HT, S), ['attic', 'music']);
+      assert.equal(await st.muc.listRooms(HT, S2), ['zoo']);
+    });
+    it('a deleted room takes its affiliations; one saved again by that name starts from its new record', async (st) => {
+      await st.muc.saveRoom(HT, S, full);
+      assert.is(await st.muc.deleteRoom(HT, S, 'coven'), true);
+      await st.muc.saveRoom(HT, S, mucRoom('coven'));
+      assert.equal(await st.muc.getRoom(HT, S, 'coven'), mucRoom('coven'));
+    });
+    it('rooms of the same name on other services, and other rooms, are independent', async (st) => {
+      const a = { jid: 'alice@example.com', affiliation: 'owner' } as const;
+      await st.muc.saveRoom(HT, S, mucRoom('coven', [a], { subject: { text: 'one', by: 'alice' } }));
+      await st.muc.saveRoom(HT, S2, mucRoom('coven', [{ ...a, affiliation: 'member' }], { config: { other: 'yes' } }));
+      await st.muc.saveRoom(HT, S, mucRoom('attic', [a]));
+      await st.muc.saveRoom(HT, S, mucRoom('coven', []));
+      assert.equal(await st.muc.getRoom(HT, S2, 'coven'), mucRoom('coven', [{ ...a, affiliation: 'member' }], { config: { other: 'yes' } }));
+      assert.equal(await st.muc.getRoom(HT, S, 'attic'), mucRoom('attic', [a]));
+      assert.is(await st.muc.deleteRoom(HT, S2, 'coven'), true);
+      assert.equal(await st.muc.getRoom(HT, S, 'coven'), mucRoom('coven', []));
+      assert.equal(await st.muc.listRooms(HT, S2), []);
+    });
+    it('removeUser drops only that JID, in every room of every service; the rooms stay', async (st) => {
+      const aff = (jid: string): MucAffiliationEntry => ({ jid, affiliation: 'member' });
+      await st.muc.saveRoom(HT, S, mucRoom('one', [aff('alice@example.com'), aff('bob@example.com'), aff('alice@other.org')]));
+      await st.muc.saveRoom(HT, S, mucRoom('two', [{ jid: 'alice@example.com', affiliation: 'outcast', reason: 'x' }]));
+      await st.muc.saveRoom(HT, S2, mucRoom('three', [aff('alice@example.com'), aff('alice@example.com.evil'), aff('xalice@example.com')]));
+      await st.muc.saveRoom(HT, S2, mucRoom('four', [aff('bob@example.com')]));
+      await st.muc.removeUser(HT, D, 'alice');
+      assert.equal(names(await st.muc.getRoom(HT, S, 'one')), ['alice@other.org', 'bob@example.com']);
+      assert.equal(await st.muc.getRoom(HT, S, 'two'), mucRoom('two'));
+      assert.equal(names(await st.muc.getRoom(HT, S2, 'three')), ['alice@example.com.evil', 'xalice@example.com']);
+      assert.equal(names(await st.muc.getRoom(HT, S2, 'four')), ['bob@example.com']);
+      assert.equal(await st.muc.listRooms(HT, S), ['one', 'two']);
+      await st.muc.removeUser(HT, D, 'nobody');
+      assert.equal(names(await st.muc.getRoom(HT, S, 'one')), ['alice@other.org', 'bob@example.com']);
+    });
+    it("removeDomain deletes the service's rooms and that domain's users' affiliations in other services' rooms", async (st) => {
+      const aff = (jid: string): MucAffiliationEntry => ({ jid, affiliation: 'admin' });
+      await st.muc.saveRoom(HT, S, mucRoom('gone', [aff('bob@other.org')]));
+      await st.muc.saveRoom(HT, S, mucRoom('also-gone'));
+      await st.muc.saveRoom(HT, D, mucRoom('on-the-domain', [aff('bob@other.org')]));
+      const mixed = [aff('alice@example.com'), aff('bob@other.org'), aff('carol@conference.example.com'), aff('dave@sub.example.com'), aff('eve@example.com'), aff('example.com')];
+      await st.muc.saveRoom(HT, S2, mucRoom('stays', mixed, { subject: { text: 's', by: 'bob' } }));
+      await st.muc.removeDomain(HT, S);
+      assert.equal(await st.muc.listRooms(HT, S), []);
+      assert.is(await st.muc.getRoom(HT, S, 'gone'), undefined);
+      assert.equal(
+        names(await st.muc.getRoom(HT, S2, 'stays')),
+        mixed.map((a) => a.jid).filter((j) => j !== 'carol@conference.example.com'),
+        'a JID on the service domain is one of its users; nothing else changes',
+      );
+      await st.muc.removeDomain(HT, D);
+      assert.equal(await st.muc.listRooms(HT, D), []);
+      assert.equal(await st.muc.getRoom(HT, S2, 'stays'), mucRoom('stays', [aff('bob@other.org'), aff('dave@sub.example.com'), aff('example.com')], { subject: { text: 's', by: 'bob' } }));
+      await st.muc.saveRoom(HT, S, mucRoom('gone'));
+      assert.equal(await st.muc.getRoom(HT, S, 'gone'), mucRoom('gone'));
+    });
+    it('a read sees every write issued before it, even when not awaited', async (st) => {
+      const writes: Promise<unknown>[] = [st.muc.saveRoom(HT, S, full), st.muc.saveRoom(HT, S, mucRoom('attic', [{ jid: 'alice@example.com', affiliation: 'member' }]))];
+      assert.equal(names(await st.muc.getRoom(HT, S, 'coven')), ['alice@example.com', 'bob@other.org', 'carol@example.com', 'zed@example.com']);
+      writes.push(st.muc.saveRoom(HT, S, mucRoom('coven', [{ jid: 'bob@other.org', affiliation: 'owner' }])));
+      assert.equal(await st.muc.getRoom(HT, S, 'coven'), mucRoom('coven', [{ jid: 'bob@other.org', affiliation: 'owner' }]));
+      writes.push(st.muc.saveRoom(HT, S, mucRoom('music')));
+      assert.equal(await st.muc.listRooms(HT, S), ['attic', 'coven', 'music']);
+      const deleted = st.muc.deleteRoom(HT, S, 'music');
+      writes.push(st.muc.removeUser(HT, D, 'alice'));
+      assert.equal(await st.muc.getRoom(HT, S, 'attic'), mucRoom('attic'));
+      assert.equal(await st.muc.listRooms(HT, S), ['attic', 'coven']);
+      writes.push(st.muc.removeDomain(HT, S));
+      assert.equal(await st.muc.listRooms(HT, S), []);
+      assert.equal(await Promise.all(writes), [undefined, undefined, undefined, undefined, undefined, undefined]);
+      assert.is(await deleted, true);
+    });
+  });
+
   port('mucLight', (it) => {
     const MUC = 'muclight.example.com';
     const room = {
@@ -917,6 +1081,8 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
   });
 
   port('removal across ports', (it) => {
+    /** A MUC service of no domain the tests remove: only the affiliations in its room go. */
+    const SHARED_MUC = 'conference.shared.example';
     const populate = async (st: Storage, domain: string, user: string) => {
       await st.auth.register(HT, domain, user, creds(user));
       await st.roster.upsertItem(HT, domain, user, item('x@y'));
@@ -933,7 +1099,11 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
       await st.fastTokens.set(HT, domain, user, 'agent', fastEntry(user));
       await st.pep.createNode(HT, domain, user, 'urn:xmpp:avatar:metadata', {});
       await st.pep.publish(HT, domain, user, 'urn:xmpp:avatar:metadata', pepItem(user), 1);
+      await st.muc.saveRoom(HT, `conference.${domain}`, mucRoom(`r-${user}`, [{ jid: `${user}@${domain}`, affiliation: 'owner' }]));
+      await st.muc.saveRoom(HT, SHARED_MUC, withAffiliation(await st.muc.getRoom(HT, SHARED_MUC, 'lobby'), 'lobby', { jid: `${user}@${domain}`, affiliation: 'member' }));
     };
+    const hasMucAffiliation = async (st: Storage, service: string, room: string, jid: string): Promise<boolean> =>
+      (await st.muc.getRoom(HT, service, room))?.affiliations.some((a) => a.jid === jid) ?? false;
     const isEmpty = async (st: Storage, domain: string, user: string): Promise<boolean> =>
       !(await st.auth.exists(HT, domain, user)) &&
       (await st.roster.getRoster(HT, domain, user)).version === undefined &&
@@ -950,7 +1120,9 @@ export function runConformance(name: string, makeStorage: StorageFactory): void 
       (await st.fastTokens.get(HT, domain, user, 'agent')) === undefined &&
       (await st.fastTokens.agents(HT, domain, user)).length === 0 &&
       (await st.pep.listNodes(HT, domain, user)).length === 0 &&
-      (await st.pep.getItems(HT, domain, user, 'urn:xmpp:avatar:metadata')) === undefined;
+      (await st.pep.getItems(HT, domain, user, 'urn:xmpp:avatar:metadata')) === undefined &&
+      !(await hasMucAffiliation(st, `conference.${domain}`, `r-${user}`, `${user}@${domain}`)) &&
+      !(await hasMucAffiliation(st, SHARED_MUC, 'lobby', `${user}@${domain}`));
 
     it('removeUserEverywhere leaves nothing of the account and keeps others', async (st) => {
       await populate(st, D, 'alice');

@@ -19,11 +19,12 @@ import { MemorySessionStore } from './session-store.ts';
 import { MemorySmIdStore } from './sm-id-store.ts';
 import { MemoryFastTokenStore } from './fast-token-store.ts';
 import { MemoryPepStore } from './pep-store.ts';
+import { MemoryMucStore } from './muc-store.ts';
 
 export {
   MemoryAuthStore, MemoryRosterStore, MemoryOfflineStore, MemoryMamStore, MemoryInboxStore, MemoryPrivacyStore, MemoryVCardStore,
   MemoryPrivateStore, MemoryLastStore, MemoryMucLightStore, MemoryDomainStore, MemorySessionStore, MemorySmIdStore,
-  MemoryFastTokenStore, MemoryPepStore,
+  MemoryFastTokenStore, MemoryPepStore, MemoryMucStore,
 };
 
 /** A fresh, empty in-memory {@link Storage}. */
@@ -44,6 +45,7 @@ export function memoryStorage(): Storage {
     smIds: new MemorySmIdStore(),
     fastTokens: new MemoryFastTokenStore(),
     pep: new MemoryPepStore(),
+    muc: new MemoryMucStore(),
     close: async () => {},
   };
 }

@@ -18,6 +18,7 @@ import { SqliteMucLightStore } from './muc-light-store.ts';
 import { SqliteDomainStore } from './domain-store.ts';
 import { SqliteFastTokenStore } from './fast-token-store.ts';
 import { SqlitePepStore } from './pep-store.ts';
+import { SqliteMucStore } from './muc-store.ts';
 import { MemorySessionStore } from '../memory/session-store.ts';
 import { MemorySmIdStore } from '../memory/sm-id-store.ts';
 
@@ -27,7 +28,7 @@ export { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate, schemaVersion, 
 export {
   SqliteAuthStore, SqliteRosterStore, SqliteOfflineStore, SqliteMamStore, SqliteInboxStore, SqlitePrivacyStore, SqliteVCardStore,
   SqlitePrivateStore, SqliteLastStore, SqliteMucLightStore, SqliteDomainStore, SqliteFastTokenStore,
-  SqlitePepStore,
+  SqlitePepStore, SqliteMucStore,
 };
 
 /** A {@link Storage} backed by one SQLite file, plus access to the underlying database. */
@@ -42,9 +43,9 @@ export interface SqliteStorage extends Storage {
  * - WAL + `synchronous=NORMAL` + `busy_timeout`; schema migrations run on open, and a file
  *   from a newer version is refused ({@link SchemaTooNewError}).
  * - Per-message writes (MAM append, offline push, every inbox write, account register /
- *   password change) and every FAST token and PEP write are group-committed — flushed once the
+ *   password change) and every FAST token, PEP and MUC write are group-committed — flushed once the
  *   current event-loop turn is done — and their Promise resolves after the batch's COMMIT. Inbox,
- *   FAST token and PEP reads commit queued writes first.
+ *   FAST token, PEP and MUC reads commit queued writes first.
  * - `sessions` and `smIds` are in-memory: both describe live connections of this process and
  *   are meaningless after a restart (every client reconnects), so persisting them would only
  *   cost a write per login. A cluster uses a shared adapter (Redis) instead.
@@ -69,6 +70,7 @@ export function sqliteStorage(opts: SqliteOptions): SqliteStorage {
     domains: new SqliteDomainStore(d),
     fastTokens: new SqliteFastTokenStore(d),
     pep: new SqlitePepStore(d),
+    muc: new SqliteMucStore(d),
     sessions: new MemorySessionStore(),
     smIds: new MemorySmIdStore(),
     close: async () => d.close(),

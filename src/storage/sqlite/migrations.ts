@@ -135,6 +135,24 @@ CREATE TABLE pep_items (
   FOREIGN KEY (domain, username, node) REFERENCES pep_nodes (domain, username, node) ON DELETE CASCADE) WITHOUT ROWID;
 `,
   },
+  {
+    version: 5,
+    description: 'MUC rooms and affiliations (XEP-0045)',
+    sql: `
+CREATE TABLE muc_rooms (
+  domain TEXT NOT NULL, name TEXT NOT NULL, -- service domain, room localpart
+  config_json TEXT NOT NULL, -- JSON object of muc#roomconfig_… values (list-multi as arrays)
+  subject TEXT, subject_by TEXT, -- both NULL when there is no subject
+  PRIMARY KEY (domain, name)) WITHOUT ROWID;
+CREATE TABLE muc_affiliations (
+  domain TEXT NOT NULL, room TEXT NOT NULL, jid TEXT NOT NULL, -- bare JID of the affiliated user
+  affiliation TEXT NOT NULL, reason TEXT,
+  PRIMARY KEY (domain, room, jid),
+  FOREIGN KEY (domain, room) REFERENCES muc_rooms (domain, name) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX muc_affiliations_by_jid ON muc_affiliations (jid);
+CREATE INDEX muc_affiliations_by_user_domain ON muc_affiliations (substr(jid, instr(jid, '@') + 1));
+`,
+  },
 ];
 
 /** The schema version this code reads and writes. */
