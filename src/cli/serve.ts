@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createServer, type ListenerConfig, type ServerOptions } from '../server.ts';
+import { createServer, type ListenerConfig, type ModuleUse, type ServerOptions } from '../server.ts';
 import { sqliteStorage } from '../storage/sqlite/index.ts';
 import { selfSignedCertificate, type PemCertificate } from '../c2s/certificate.ts';
 import { createLogger } from '../core/logger.ts';
@@ -33,6 +33,10 @@ interface ServeConfig {
   modules?: string[] | 'default' | 'none';
   /** Who finds start tags in the XML parser of the default listeners (see `TokenizerKind`). */
   tokenizer?: TokenizerKind;
+  /** HTTP port of the `http-upload` module when it is enabled (`0`: the module is left out). */
+  uploadPort?: number;
+  /** Base of the upload URLs as clients reach them (default `http://<host>:<uploadPort>`). */
+  uploadUrl?: string;
 }
 
 /** `default`, `none`, or a comma-separated list of module names (see `src/ext/*`). */
@@ -46,6 +50,19 @@ function selectModules(spec: string | readonly string[]): XmppModule<any>[] {
     const m = byName.get(n);
     if (!m) throw new Error(`unknown module "${n}"; known: ${[...byName.keys()].sort().join(', ')}`);
     return m;
+  });
+}
+
+/**
+ * The selected modules with the options `serve` gives them: `http-upload` keeps its files in
+ * `<data>/uploads` and listens on `--upload-port` (matched by name: modules never import each
+ * other, and the CLI takes whatever `src/ext` exports). Port `0` leaves the module out.
+ */
+function withServeOptions(modules: readonly XmppModule<any>[], o: { dataDir: string; host: string; uploadPort: number; uploadUrl: string | undefined }): ModuleUse[] {
+  return modules.flatMap((m): ModuleUse[] => {
+    if (m.name !== 'http-upload') return [m];
+    if (o.uploadPort === 0) return [];
+    return [{ module: m, options: { storageDir: join(o.dataDir, 'uploads'), port: o.uploadPort, bindAddress: o.host, publicUrl: o.uploadUrl } }];
   });
 }
 
@@ -72,6 +89,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
       'no-demo': { type: 'boolean' },
       modules: { type: 'string' },
       tokenizer: { type: 'string' },
+      'upload-port': { type: 'string' },
     },
     strict: true,
   });
@@ -81,6 +99,8 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
   const host = values.host ?? file.host ?? '127.0.0.1';
   const port = Number(values.port ?? file.port ?? 5222);
   const wsPort = Number(values['ws-port'] ?? file.wsPort ?? 5280);
+  const uploadPort = Number(values['upload-port'] ?? file.uploadPort ?? 5290);
+  if (!Number.isInteger(uploadPort) || uploadPort < 0 || uploadPort > 65535) throw new Error(`--upload-port must be 0..65535`);
   const tokenizer = (values.tokenizer ?? file.tokenizer ?? 'sax-wasm') as TokenizerKind;
   if (tokenizer !== 'sax-wasm' && tokenizer !== 'builtin') throw new Error(`--tokenizer must be sax-wasm or builtin, not "${tokenizer}"`);
   mkdirSync(opts.dataDir, { recursive: true });
@@ -97,7 +117,9 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
   // `xmpp-blocks domain add … --data DIR` reaches a running server within a second.
   const staticHostTypes = [...new Set(domains.map((d) => (typeof d === 'string' ? d : d.hostType)))];
   const dynamicDomains = file.dynamicDomains ?? { hostTypes: staticHostTypes };
-  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin, modules: selectModules(values.modules ?? file.modules ?? 'default') });
+  const selected = selectModules(values.modules ?? file.modules ?? 'default');
+  const modules = withServeOptions(selected, { dataDir: opts.dataDir, host, uploadPort, uploadUrl: file.uploadUrl });
+  const server = createServer({ domains, listeners, storage, logger, dynamicDomains, admin: file.admin, modules });
 
   const demoFile = join(opts.dataDir, 'demo-account.txt');
   const wantDemo = !values['no-demo'] && file.demoAccount !== false;
@@ -119,6 +141,7 @@ export async function serveCommand(args: string[], opts: { dataDir: string }): P
     [
       `xmpp-blocks serving ${domainNames.join(', ')} — data in ${opts.dataDir}`,
       ...lines,
+      ...(selected.some((m) => m.name === 'http-upload') && uploadPort > 0 ? [`  http-upload (XEP-0363) on ${file.uploadUrl ?? `http://${host}:${uploadPort}`}, files in ${join(opts.dataDir, 'uploads')}`] : []),
       demoNote,
       `Log in with any XMPP client (accept the self-signed certificate), e.g.:`,
       `  profanity: /connect ${wantDemo ? 'demo' : 'USER'}@${domainNames[0]} server 127.0.0.1 port ${port} tls allow`,
