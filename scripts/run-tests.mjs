@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the uvu suite under tsx and ends with one line "N passed, N failed[, N skipped]".
 // uvu prints only Total/Passed/Skipped; a non-zero exit with no parsed failure (an import
-// error, a crash, a timeout) counts as one failure so CI can never read it as green.
+// error, a crash, a timeout, a process that does not exit after its summary) counts as one
+// failure so CI can never read it as green.
 // Usage: npm test [-- <dir> [pattern]]   (defaults: test  \.test\.ts$)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -19,7 +20,19 @@ const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, dir, pattern, 
   env: { ...process.env, FORCE_COLOR: '0' },
 });
 let out = '';
-child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+// uvu prints its summary when every test is done; a process still alive well after that holds
+// an open handle (a server a test did not stop): fail now rather than at the global limit.
+let exitTimer;
+child.stdout.on('data', (d) => {
+  out += d;
+  process.stdout.write(d);
+  if (exitTimer === undefined && /^\s*Duration:/m.test(out)) {
+    exitTimer = setTimeout(() => {
+      console.error('\nthe test process did not exit 20 s after its summary: an open handle (a server not stopped?); killing it');
+      child.kill('SIGKILL');
+    }, 20_000);
+  }
+});
 child.stderr.on('data', (d) => { process.stderr.write(d); });
 const timer = setTimeout(() => {
   console.error(`\ntest run exceeded ${limitMs} ms; killing it`);
@@ -27,6 +40,7 @@ const timer = setTimeout(() => {
 }, limitMs);
 child.on('close', (code, signal) => {
   clearTimeout(timer);
+  clearTimeout(exitTimer);
   const num = (label) => {
     const m = out.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'));
     return m ? Number(m[1]) : undefined;

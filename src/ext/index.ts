@@ -28,17 +28,18 @@ import { fast } from './fast/index.ts';
 import { pep } from './pep/index.ts';
 import { mucLight } from './muc-light/index.ts';
 import { httpUpload } from './http-upload/index.ts';
+import { muc } from './muc/index.ts';
 
-export { presence, roster, offline, disco, version, last, time, ping, vcard, privateStorage, blocking, privacy, carbons, streamManagement, csi, mam, inbox, sasl2, bind2, fast, pep, mucLight, httpUpload, domainIsolation };
+export { presence, roster, offline, disco, version, last, time, ping, vcard, privateStorage, blocking, privacy, carbons, streamManagement, csi, mam, inbox, sasl2, bind2, fast, pep, mucLight, muc, httpUpload, domainIsolation };
 
 /**
  * What a modern IM server runs (the example server's set): RFC 6121 presence and roster,
  * offline storage, disco/version/last/time/ping, vCard and private storage, blocking and
  * privacy lists, carbons, stream management, CSI, MAM, inbox, and SASL2 with Bind2 (stream
  * management, carbons and CSI negotiable inline), FAST tokens, PEP (XEP-0163) and MUC Light
- * (`muclight.<domain>`), HTTP File Upload (`upload.<domain>`, its own HTTP listener). Domain
+ * (`muclight.<domain>`), XEP-0045 MUC (`conference.<domain>`), HTTP File Upload (`upload.<domain>`, its own HTTP listener). Domain
  * isolation is opt-in.
  */
 export function defaultModules(): XmppModule<any>[] {
-  return [presence, roster, offline, disco, version, last, time, ping, vcard, privateStorage, blocking, privacy, carbons, streamManagement, csi, mam, inbox, sasl2, bind2, fast, pep, mucLight, httpUpload];
+  return [presence, roster, offline, disco, version, last, time, ping, vcard, privateStorage, blocking, privacy, carbons, streamManagement, csi, mam, inbox, sasl2, bind2, fast, pep, mucLight, muc, httpUpload];
 }

@@ -319,7 +319,16 @@ test('inline CSI and SM together: held stanzas are flushed into the SM buffer wh
 });
 
 test('the default module set offers SASL2 with Bind2 and the inline features', async () => {
+  // The default set includes http-upload, whose HTTP listener must be closed: stop the server.
   const server = await createTestServer({ users: USERS, modules: defaultModules() });
+  try {
+    await defaultSetLogin(server);
+  } finally {
+    await server.stop();
+  }
+});
+
+async function defaultSetLogin(server: TestServer): Promise<void> {
   const c = server.connect({ secure: true });
   const inline = (await c.openStream()).getChild('authentication', NS_SASL2)?.getChild('inline', NS_SASL2);
   assert.ok(inline?.getChild('sm', NS_SM), 'sasl2 + stream management');
@@ -334,6 +343,6 @@ test('the default module set offers SASL2 with Bind2 and the inline features', a
   const s = c.expect((e) => e.name === 'success' && e.ns === NS_SASL2);
   assert.ok(s.getChild('bound', NS_BIND2)?.getChild('enabled', NS_SM));
   assert.is(server.hookErrors.length, 0);
-});
+}
 
 test.run();

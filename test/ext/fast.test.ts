@@ -285,9 +285,14 @@ test('account removal deletes its tokens; an account gone from the auth store is
 });
 
 test('the default module set offers FAST', async () => {
+  // The default set includes http-upload, whose HTTP listener must be closed: stop the server.
   const server = await createTestServer({ users: USERS, modules: defaultModules() });
-  const { features } = await open(server);
-  assert.ok(features.getChild('authentication', NS_SASL2)?.getChild('inline', NS_SASL2)?.getChild('fast', NS_FAST));
+  try {
+    const { features } = await open(server);
+    assert.ok(features.getChild('authentication', NS_SASL2)?.getChild('inline', NS_SASL2)?.getChild('fast', NS_FAST));
+  } finally {
+    await server.stop();
+  }
 });
 
 test.run();
