@@ -31,7 +31,7 @@ import { StreamError } from '../errors.ts';
  * - `'sax-wasm'` (the default): the shared sax-wasm instance ({@link sharedTokenizer}); all
  *   stanzas of one read are tokenized in one write.
  * - `'builtin'`: the element builder finds them itself while it scans the bytes between
- *   markup, which it does in both modes ({@link ElementBuilder.scan}).
+ *   markup, which it does in both modes (`ElementBuilder.scan`).
  *
  * Both build the same elements and reject the same input with the same conditions (a
  * differential fuzz test holds them to it); `'builtin'` skips the wasm pass, about 40 % of
