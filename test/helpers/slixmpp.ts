@@ -16,14 +16,17 @@ import { startTestServer, type TestServer, type TestServerOptions } from './test
 export const PYTHON = '/usr/bin/python3';
 
 /**
- * Whether python3-slixmpp can be imported. When it cannot, warns `<file> skipped: …` and
- * registers the skipped test `<what> (python3-slixmpp not installed)`, so the run says why.
+ * Whether python3-slixmpp (and the Python modules in `alsoImport`, e.g. `aiohttp`) can be
+ * imported. When not, warns `<file> skipped: …` and registers the skipped test `<what> (… not
+ * installed)`, so the run says why. `.ci/run` installs them, so CI always runs these tests.
  */
-export async function haveSlixmpp(file: string, what: string): Promise<boolean> {
-  const probe = await runProcess(PYTHON, ['-c', 'import slixmpp'], { timeoutMs: 10_000 });
+export async function haveSlixmpp(file: string, what: string, alsoImport: readonly string[] = []): Promise<boolean> {
+  const modules = ['slixmpp', ...alsoImport].join(', ');
+  const probe = await runProcess(PYTHON, ['-c', `import ${modules}`], { timeoutMs: 10_000 });
   if ((await probe.exited).code === 0) return true;
-  console.warn(`${file} skipped: \`${PYTHON} -c 'import slixmpp'\` failed (apt-get install python3-slixmpp):\n${probe.stderr}`);
-  test.skip(`${what} (python3-slixmpp not installed)`, () => {});
+  const pkgs = ['python3-slixmpp', ...alsoImport.map((m) => `python3-${m}`)].join(' ');
+  console.warn(`${file} skipped: \`${PYTHON} -c 'import ${modules}'\` failed (apt-get install ${pkgs}; .ci/run does):\n${probe.stderr}`);
+  test.skip(`${what} (${pkgs} not installed)`, () => {});
   return false;
 }
 

@@ -26,7 +26,7 @@ interface SlixReport {
   max_file_size?: number;
 }
 
-if (await haveSlixmpp('http-upload.test.ts', 'slixmpp HTTP File Upload interop')) {
+if (await haveSlixmpp('http-upload.test.ts', 'slixmpp HTTP File Upload interop', ['aiohttp'])) {
   const dir = mkdtempSync(join(tmpdir(), 'slixmpp-upload-files-'));
   const server = useStartTlsServer(
     { users: { 'alice@localhost': 'alice-secret' }, modules: [disco, { module: httpUpload, options: { port: 0, storageDir: dir } }] },
