@@ -9,6 +9,7 @@
  * @module
  */
 import { Acc } from './acc.ts';
+import type { Clock } from './clock.ts';
 import { StanzaError } from './errors.ts';
 import { errorReply, iqResult } from './stanza.ts';
 import type { XmlElement } from './xml/element.ts';
@@ -150,6 +151,14 @@ function addressed(acc: Acc): XmlElement {
   const from = acc.from.toString();
   const to = acc.to.toString();
   return el.attrs.from === from && el.attrs.to === to ? el : el.withAttrs({ from, to });
+}
+
+/**
+ * The `<iq type='result'/>` answering `acc`'s IQ (same id, addresses swapped) with `children`,
+ * as a new acc from the recipient back to the sender.
+ */
+export function resultAcc(acc: Acc, children: readonly XmlElement[] = [], clock?: Clock): Acc {
+  return Acc.fromElement(iqResult(addressed(acc), ...children), { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock });
 }
 
 /**

@@ -6,11 +6,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Acc } from '../../core/acc.ts';
+import type { Acc } from '../../core/acc.ts';
 import type { TimerHandle } from '../../core/clock.ts';
 import { HOST_PLACEHOLDER } from '../../core/domains.ts';
 import { StanzaError } from '../../core/errors.ts';
-import { errorAcc } from '../../core/iq-handlers.ts';
+import { errorAcc, resultAcc } from '../../core/iq-handlers.ts';
 import { NS } from '../../core/namespaces.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
 import type { ModuleEnv } from '../../c2s/module.ts';
@@ -155,7 +155,6 @@ export class UploadService {
       this.#env.router.route(errorAcc(acc, reply));
       return;
     }
-    const el = xml('iq', { type: 'result', id: acc.element.attrs.id ?? '', from: acc.to.toString(), to: acc.from.toString() }, reply);
-    this.#env.router.route(Acc.fromElement(el, { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock: this.#env.clock }));
+    this.#env.router.route(resultAcc(acc, reply === null ? [] : [reply], this.#env.clock));
   }
 }

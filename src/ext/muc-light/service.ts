@@ -8,10 +8,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { KeyedQueue } from '../../core/keyed-queue.ts';
 import { Acc } from '../../core/acc.ts';
 import { HOST_PLACEHOLDER } from '../../core/domains.ts';
 import { StanzaError } from '../../core/errors.ts';
-import { errorAcc } from '../../core/iq-handlers.ts';
+import { errorAcc, resultAcc } from '../../core/iq-handlers.ts';
 import { Jid } from '../../core/jid.ts';
 import { NS } from '../../core/namespaces.ts';
 import type { MucLightAffiliation, MucLightAffiliationChange, MucLightMember, MucLightRoom, MucLightRoomRef } from '../../core/storage/muc-light-store.ts';
@@ -62,7 +63,8 @@ export class MucLightService {
   readonly #schema: ConfigSchema;
   readonly #blocking: BlockingLists;
   readonly #pattern: string;
-  readonly #chains = new Map<string, Promise<unknown>>();
+  /** One room (or user) at a time: the store is async; no lost updates, ordered broadcasts. */
+  readonly #queue = new KeyedQueue();
 
   constructor(env: ModuleEnv, opts: MucLightOptions) {
     checkOptions(opts);
@@ -162,7 +164,7 @@ export class MucLightService {
     // §7.3: only groupchat messages, only to a room's bare JID.
     if (acc.type !== 'groupchat' || acc.to.local === '' || acc.to.resource !== '') return bad('only groupchat messages to a room are accepted');
     const roomJid = acc.to.bare();
-    return this.#locked(roomJid.toString(), async () => {
+    return this.#queue.run(roomJid.toString(), async () => {
       const room = await this.#store.get(this.#hostType, roomJid.domain, roomJid.local);
       const sender = acc.from.toBareString();
       if (room === undefined || !membersOf(room).has(sender)) return notFound();
@@ -259,7 +261,7 @@ export class MucLightService {
     }
     if (changes.length === 0) return bad('nothing to block or allow');
     const user = acc.from.bare();
-    await this.#locked(`blocking ${user.toString()}`, () => this.#blocking.change(user, acc.to.domain, changes));
+    await this.#queue.run(`blocking ${user.toString()}`, () => this.#blocking.change(user, acc.to.domain, changes));
     return null;
   }
 
@@ -272,7 +274,7 @@ export class MucLightService {
   #inRoom(acc: Acc, op: (room: MucLightRoom, aff: MucLightAffiliation) => Promise<Reply | typeof RETRY>): Promise<Reply> {
     const roomJid = acc.to.bare();
     const member = acc.from.toBareString();
-    return this.#locked(roomJid.toString(), async () => {
+    return this.#queue.run(roomJid.toString(), async () => {
       for (let i = 0; i < ATTEMPTS; i++) {
         const room = await this.#store.get(this.#hostType, roomJid.domain, roomJid.local);
         const aff = room && membersOf(room).get(member);
@@ -376,7 +378,7 @@ export class MucLightService {
   async removeUser(jid: Jid): Promise<void> {
     const user = jid.bare();
     const rooms = await this.#store.removeUser(this.#hostType, user.domain, user.local);
-    for (const ref of rooms) await this.#locked(`${ref.name}@${ref.domain}`, () => this.#afterRemoval(ref, user.toString()));
+    for (const ref of rooms) await this.#queue.run(`${ref.name}@${ref.domain}`, () => this.#afterRemoval(ref, user.toString()));
   }
 
   /** A domain is deleted: the rooms of a service domain, the memberships of a user domain. */
@@ -473,24 +475,9 @@ export class MucLightService {
       this.#env.router.route(errorAcc(acc, reply));
       return;
     }
-    const el = xml('iq', { type: 'result', id: acc.element.attrs.id ?? '', from: acc.to.toString(), to: acc.from.toString() }, reply);
-    this.#env.router.route(Acc.fromElement(el, { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock: this.#env.clock }));
+    this.#env.router.route(resultAcc(acc, reply === null ? [] : [reply], this.#env.clock));
   }
 
-  /** Run `fn` after every earlier operation under `key` (storage is async: no lost updates, ordered broadcasts). */
-  #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#chains.get(key) ?? Promise.resolve();
-    const p = prev.then(fn, fn);
-    const tail = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return p;
-  }
 }
 
 /** One RSM page (XEP-0059) of `jids`, in order; without `<set/>` and within the page size, all of them. */

@@ -9,11 +9,12 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { KeyedQueue } from '../../core/keyed-queue.ts';
 import { Acc } from '../../core/acc.ts';
 import { NS_DATA_FORMS, parseXepDateTime, readRsm, readSubmittedForm, rsmResult } from '../../core/data-forms.ts';
 import { HOST_PLACEHOLDER } from '../../core/domains.ts';
 import { StanzaError } from '../../core/errors.ts';
-import { errorAcc } from '../../core/iq-handlers.ts';
+import { errorAcc, resultAcc } from '../../core/iq-handlers.ts';
 import { Jid } from '../../core/jid.ts';
 import { NS } from '../../core/namespaces.ts';
 import { xml, type XmlBuildChild, type XmlElement } from '../../core/xml/element.ts';
@@ -60,7 +61,8 @@ export class MucService {
   readonly #defaultConfig: RoomConfig;
   /** Live rooms by bare room JID. */
   readonly #rooms = new Map<string, Room>();
-  readonly #chains = new Map<string, Promise<unknown>>();
+  /** One room (or user) at a time: the store is async; no lost updates, ordered broadcasts. */
+  readonly #queue = new KeyedQueue();
 
   constructor(env: ModuleEnv, opts: MucOptions) {
     checkOptions(opts);
@@ -91,7 +93,7 @@ export class MucService {
   async handle(acc: Acc): Promise<void> {
     try {
       if (acc.to.local === '') await this.#toService(acc);
-      else await this.#locked(acc.to.toBareString(), () => this.#toRoom(acc));
+      else await this.#queue.run(acc.to.toBareString(), () => this.#toRoom(acc));
     } catch (e) {
       // RFC 6120 §8.3.1: never answer an error; presences of types nobody answers neither.
       if (acc.type === 'error' || acc.type === 'result') return;
@@ -722,7 +724,7 @@ export class MucService {
   sessionGone(full: Jid): Promise<void> {
     const key = full.toString();
     const rooms = [...this.#rooms.values()].filter((r) => r.sessions.has(key));
-    return Promise.all(rooms.map((r) => this.#locked(r.jid.toString(), async () => this.#leave(r, key, undefined)))).then(() => undefined);
+    return Promise.all(rooms.map((r) => this.#queue.run(r.jid.toString(), async () => this.#leave(r, key, undefined)))).then(() => undefined);
   }
 
   /** An account is deleted: its affiliations everywhere (stored and live). */
@@ -738,7 +740,7 @@ export class MucService {
     for (const r of [...this.#rooms.values()]) {
       if (r.jid.domain === domain) {
         r.stored = false;
-        await this.#locked(r.jid.toString(), () => this.#destroy(r, undefined, 'The service is gone'));
+        await this.#queue.run(r.jid.toString(), () => this.#destroy(r, undefined, 'The service is gone'));
         continue;
       }
       for (const j of [...r.affiliations.keys()]) if (Jid.tryParse(j)?.domain === domain) r.affiliations.delete(j);
@@ -787,22 +789,6 @@ export class MucService {
   }
 
   #answer(acc: Acc, reply: Reply): void {
-    const el = xml('iq', { type: 'result', id: acc.element.attrs.id ?? '', from: acc.to.toString(), to: acc.from.toString() }, reply);
-    this.#env.router.route(Acc.fromElement(el, { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock: this.#env.clock }));
-  }
-
-  /** Run `fn` after every earlier operation under `key` (one room's stanzas in order, no lost updates). */
-  #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#chains.get(key) ?? Promise.resolve();
-    const p = prev.then(fn, fn);
-    const tail = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return p;
+    this.#env.router.route(resultAcc(acc, reply === null ? [] : [reply], this.#env.clock));
   }
 }

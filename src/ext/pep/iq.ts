@@ -7,10 +7,9 @@
  */
 import { Acc } from '../../core/acc.ts';
 import { StanzaError } from '../../core/errors.ts';
-import type { IqHandlerResult } from '../../core/iq-handlers.ts';
+import { resultAcc, type IqHandlerResult } from '../../core/iq-handlers.ts';
 import type { Jid } from '../../core/jid.ts';
 import { NS } from '../../core/namespaces.ts';
-import { iqResult } from '../../core/stanza.ts';
 import { xml, type XmlElement } from '../../core/xml/element.ts';
 import type { ModuleIqHandler } from '../../c2s/module.ts';
 import {
@@ -49,8 +48,7 @@ export function pepIqHandlers(svc: PepService): ModuleIqHandler[] {
   const env = svc.env;
   // The result goes out before the notifications (the handler then returns `undefined`).
   const reply = (acc: Acc, ...payload: XmlElement[]) => {
-    const iq = acc.element.withAttrs({ from: acc.from.toString(), to: acc.to.toString() });
-    env.router.route(Acc.fromElement(iqResult(iq, ...payload), { from: acc.to, to: acc.from, hostType: acc.hostType, lserver: acc.lserver, origin: 'server', clock: env.clock }));
+    env.router.route(resultAcc(acc, payload, env.clock));
   };
 
   /** XEP-0060 §7.1 with XEP-0163 §3 auto-create and §7.1.5 publish options. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { KeyedQueue } from '../../core/keyed-queue.ts';
 import { StanzaError } from '../../core/errors.ts';
 import { Jid } from '../../core/jid.ts';
 import { emptySubscriptionLists, rosterGetSubscriptionLists } from '../../core/hooks/roster.ts';
@@ -57,7 +58,7 @@ export interface PepLimits extends ConfigLimits {
 export class PepService {
   readonly #env: ModuleEnv;
   readonly limits: PepLimits;
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
 
   constructor(env: ModuleEnv, limits: PepLimits) {
     this.#env = env;
@@ -70,17 +71,7 @@ export class PepService {
 
   /** Run `fn` after every earlier change of `owner`'s nodes (the store is async: auto-create races). */
   locked<T>(owner: Jid, fn: () => Promise<T>): Promise<T> {
-    const key = owner.toBareString();
-    const p = (this.#chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    const tail = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return p;
+    return this.#queue.run(owner.toBareString(), fn);
   }
 
   /** The host type whose storage holds `jid`'s nodes; `undefined` for a domain not served here. */

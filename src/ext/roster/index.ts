@@ -15,6 +15,7 @@
  * See README.md for options and priorities.
  * @module
  */
+import { KeyedQueue } from '../../core/keyed-queue.ts';
 import { Acc } from '../../core/acc.ts';
 import { StanzaError } from '../../core/errors.ts';
 import { Jid } from '../../core/jid.ts';
@@ -69,7 +70,7 @@ const NO_ROSTER_VERSION = '0';
 class RosterService {
   readonly #env: ModuleEnv;
   readonly #opts: RosterOptions;
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
   #pushId = 0;
 
   constructor(env: ModuleEnv, opts: RosterOptions) {
@@ -86,18 +87,7 @@ class RosterService {
 
   /** Run `fn` after every earlier operation on `user`'s roster (async storage: no lost updates). */
   locked<T>(user: Jid, fn: () => Promise<T>): Promise<T> {
-    const key = user.toBareString();
-    const prev = this.#chains.get(key) ?? Promise.resolve();
-    const p = prev.then(fn, fn);
-    const tail = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return p;
+    return this.#queue.run(user.toBareString(), fn);
   }
 
   getItem(user: Jid, contact: string): Promise<RosterItem | undefined> {
